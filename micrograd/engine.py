@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import contextvars
 import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Complex, Real
-from typing import Callable, Iterable, Iterator, Sequence, Union
+from typing import Union
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "grad", "topological_order", "ACTIVATIONS"]
 
@@ -178,14 +179,15 @@ class Value:
         out.data = data
         out.grad = 0.0
         out.label = ""
-        out._op = op
         if _grad_enabled.get():
+            out._op = op
             out._a = a
             out._da = da
             out._b = b
-        else:
-            out._a = out._da = out._b = None
-        out._db = db
+            out._db = db
+        else:  # under no_grad() the result is a leaf
+            out._op = ""
+            out._a = out._da = out._b = out._db = None
         return out
 
     # ---- arithmetic: each op's forward rule with its local derivatives ----------
@@ -230,9 +232,7 @@ class Value:
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2
         if isinstance(other, Value):
             if other.data == 0.0:
-                raise ZeroDivisionError(
-                    f"division by zero: {_describe(self)} / {_describe(other)}"
-                )
+                raise ZeroDivisionError(f"division by zero: {_describe(self)} / {_describe(other)}")
             q = self.data / other.data
             return Value._node(q, "/", self, 1.0 / other.data, other, -q / other.data)
         c = _as_float(other, "/")
@@ -251,10 +251,16 @@ class Value:
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
             # d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b * ln a
-            p = _checked_pow(self.data, other.data, lambda: f"{_describe(self)} ** {_describe(other)}")
+            p = _checked_pow(
+                self.data, other.data, lambda: f"{_describe(self)} ** {_describe(other)}"
+            )
             return Value._node(
-                p, "**", self, _pow_derivative(self.data, other.data),
-                other, _pow_exponent_derivative(self.data, p),
+                p,
+                "**",
+                self,
+                _pow_derivative(self.data, other.data),
+                other,
+                _pow_exponent_derivative(self.data, p),
             )
         k = _as_float(other, "**")
         # d(a**k)/da = k * a**(k-1)
@@ -334,6 +340,8 @@ class Value:
                 parents.append(v)
             else:
                 total += _as_float(v, "Value.sum()")
+        if not parents:  # only numbers: a constant
+            return Value(total)
         # d(sum)/d(v_i) = 1
         return Value._node(total, "sum", tuple(parents), (1.0,) * len(parents))
 
@@ -419,10 +427,11 @@ class Value:
 
     @property
     def operands(self) -> tuple[Value | float, ...]:
-        """What the op was applied to, in the order written: Values and plain numbers.
+        """What the op was applied to: Values and plain numbers, in the order written.
 
-        `(x * 2).operands == (x, 2.0)` and `(1 - x).operands == (1.0, x)`; for a fused
-        node they are its parents. Drawings use this to show constants.
+        `(x * 2).operands == (x, 2.0)` and `(1 - x).operands == (1.0, x)`; for `+` and
+        `*`, which commute, a plain number comes second (`(2 * x).operands == (x, 2.0)`).
+        For a fused node they are its parents. Drawings use this to show constants.
         """
         a = self._a
         if a is None:
@@ -444,6 +453,18 @@ class Value:
     def _prev(self) -> set[Value]:
         """micrograd's name for the set of parents, kept for existing lessons."""
         return set(self.parents)
+
+    def draw(self, **options):
+        """A drawing of the graph that ends at self: see micrograd.viz.draw_dot."""
+        from micrograd.viz import draw_dot  # graphviz is imported only when drawing
+
+        return draw_dot(self, **options)
+
+    def backward_steps(self):
+        """backward(), one node at a time: see micrograd.viz.backward_steps."""
+        from micrograd.viz import backward_steps
+
+        return backward_steps(self)
 
     def is_leaf(self) -> bool:
         """True for an input or parameter: a Value with no parents."""
@@ -493,10 +514,8 @@ def _split_inputs(inputs: Sequence[Operand]) -> tuple[tuple, list[float], list[i
     among its neurons: that halves the cost of its forward pass.
     """
     inputs = tuple(inputs)
-    try:
-        return inputs, [x.data for x in inputs], None  # every input a Value
-    except AttributeError:
-        pass
+    if all(isinstance(x, Value) for x in inputs):  # the common case
+        return inputs, [x.data for x in inputs], None
     positions = [i for i, x in enumerate(inputs) if isinstance(x, Value)]
     data = [x.data if isinstance(x, Value) else _as_float(x, "Value.dot()") for x in inputs]
     return inputs, data, positions
@@ -583,9 +602,10 @@ def _pow_rule(out: Value, base: Operand, exponent: Operand) -> tuple:
         d_base = exponent * base ** (exponent - 1) if math.isfinite(slope) else slope
     if isinstance(exponent, Value):
         b = float(base)
-        d_exponent = out * (base.log() if isinstance(base, Value) else math.log(b)) if b > 0 else (
-            0.0 if b == 0.0 else math.nan
-        )
+        if b > 0.0:
+            d_exponent = out * (base.log() if isinstance(base, Value) else math.log(b))
+        else:  # ln b is undefined: 0 at b = 0 and NaN below, as the float rule
+            d_exponent = 0.0 if b == 0.0 else math.nan
     return d_base, d_exponent
 
 
@@ -692,7 +712,9 @@ def grad(
     try:
         grads: dict[Value, float | Value] = {}
         for out, seed in zip(outputs, grad_outputs):
-            seed = (seed if isinstance(seed, Value) else Value(seed)) if create_graph else float(seed)
+            seed = (
+                (seed if isinstance(seed, Value) else Value(seed)) if create_graph else float(seed)
+            )
             grads[out] = _accumulate(grads.get(out, 0.0), seed)
         for node in _interior_nodes_root_first(outputs, reset_grads=False):
             g = grads.get(node)
@@ -723,8 +745,6 @@ def _interior_nodes_root_first(roots: Sequence[Value], reset_grads: bool = True)
     reset_grads, every node it visits gets grad 0.0, so that interior gradients
     never carry over between backward() calls (it saves backward() a second pass).
     """
-    if isinstance(roots, Value):  # TODO(lead): remove once viz passes a list
-        roots = [roots]
     finished: list[Value] = []  # parents before children
     visited: set[Value] = set()
     stack: list = [r for r in reversed(roots) if r._a is not None]
