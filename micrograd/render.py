@@ -1,0 +1,221 @@
+"""Turning DOT source into pictures, with or without the Graphviz `dot` program.
+
+A drawing is DOT text (see micrograd.viz); a *renderer* lays it out and writes
+SVG or PNG. The first choice is system Graphviz (`dot`). When it is absent, the
+fallback is `graphviz-pure` from PyPI (`pip install "micrograd[render]"`): one
+self-contained executable that takes dot's flags, so nothing else on the machine
+is needed. When neither exists, rendering raises graphviz's own
+`ExecutableNotFound` with a one-line install hint, and Jupyter shows the DOT
+source and that hint instead of a traceback.
+
+Everything that chooses a renderer goes through `find_renderer()`, and every
+fallback rendering through `render_bytes()`: swap the fallback there.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import pathlib
+import shutil
+import subprocess
+import sysconfig
+from collections.abc import Iterable
+
+import graphviz
+
+__all__ = [
+    "INSTALL_HINT",
+    "Drawing",
+    "find_dot",
+    "find_graphviz_pure",
+    "find_renderer",
+    "render_bytes",
+]
+
+INSTALL_HINT = (
+    "to render drawings, install Graphviz (e.g. `apt-get install graphviz`, "
+    "`brew install graphviz`, https://graphviz.org/download/) "
+    'or run `pip install "micrograd[render]"`'
+)
+
+
+def find_dot() -> str | None:
+    """The path of system Graphviz's `dot` program, or None when it is not on PATH."""
+    return shutil.which("dot")
+
+
+def find_graphviz_pure() -> str | None:
+    """The path of the `graphviz-pure` program (micrograd's [render] extra), or None.
+
+    It is looked for on PATH and then beside this Python's own scripts, because a
+    Jupyter kernel started from a virtual environment often runs without that
+    environment's bin/ (Scripts\\ on Windows) on its PATH.
+    """
+    found = shutil.which("graphviz-pure")
+    if found:
+        return found
+    name = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
+    beside_python = os.path.join(sysconfig.get_path("scripts"), name)
+    if os.path.isfile(beside_python) and os.access(beside_python, os.X_OK):
+        return beside_python
+    return None
+
+
+def find_renderer() -> str | None:
+    """The program that will render: system `dot` first, then graphviz-pure, else None."""
+    return find_dot() or find_graphviz_pure()
+
+
+def _not_found() -> graphviz.ExecutableNotFound:
+    """graphviz's own 'executable not found' error, with micrograd's install hint."""
+    error = graphviz.ExecutableNotFound(["dot"])
+    error.args = (f"{error.args[0]}; {INSTALL_HINT}",)
+    return error
+
+
+def render_bytes(source: str, format: str = "svg", engine: str = "dot") -> bytes:
+    """Render DOT `source` to `format` ("svg", "png", ...) with find_renderer()'s program.
+
+    Raises graphviz.ExecutableNotFound (with the install hint) when there is no
+    renderer, and graphviz.CalledProcessError (with the renderer's message) when
+    it fails, e.g. on a format it cannot write: graphviz-pure writes no PDF.
+    """
+    program = find_renderer()
+    if program is None:
+        raise _not_found()
+    command = [program, f"-K{engine}", f"-T{format}"]
+    result = subprocess.run(command, input=source.encode("utf-8"), capture_output=True)
+    if result.returncode != 0:
+        raise graphviz.CalledProcessError(
+            result.returncode, command, output=result.stdout, stderr=result.stderr
+        )
+    return result.stdout
+
+
+class Drawing(graphviz.Digraph):
+    """A graphviz.Digraph that renders with graphviz-pure when `dot` is missing.
+
+    With system Graphviz installed it is exactly a graphviz.Digraph. Without it,
+    `pipe()`, `render()` and Jupyter's inline display go through render_bytes()
+    (which supports the common arguments: format, engine, encoding, filename,
+    directory, outfile, cleanup, view); with no renderer at all, Jupyter shows the
+    DOT source and the install hint.
+    """
+
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
+    ) -> bytes | str:
+        """The rendered drawing as bytes (or str, given an encoding); see graphviz.Digraph.pipe."""
+        if find_dot() is not None:
+            return super().pipe(
+                format=format,
+                renderer=renderer,
+                formatter=formatter,
+                neato_no_op=neato_no_op,
+                quiet=quiet,
+                engine=engine,
+                encoding=encoding,
+            )
+        _check_fallback_arguments(renderer, formatter)
+        data = render_bytes(self.source, format or self.format, engine or self.engine)
+        return data if encoding is None else data.decode(encoding)
+
+    def render(
+        self,
+        filename: str | os.PathLike | None = None,
+        directory: str | os.PathLike | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: str | os.PathLike | None = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
+    ) -> str:
+        """Save the DOT source, render it to a file beside it, return that file's path.
+
+        See graphviz.Digraph.render: the result is `<filename>.<format>` (by default
+        `Digraph.gv.svg`), or `outfile` when given.
+        """
+        if find_dot() is not None:
+            return super().render(
+                filename=filename,
+                directory=directory,
+                view=view,
+                cleanup=cleanup,
+                format=format,
+                renderer=renderer,
+                formatter=formatter,
+                neato_no_op=neato_no_op,
+                quiet=quiet,
+                quiet_view=quiet_view,
+                outfile=outfile,
+                engine=engine,
+                raise_if_result_exists=raise_if_result_exists,
+                overwrite_source=overwrite_source,
+            )
+        _check_fallback_arguments(renderer, formatter)
+        if find_renderer() is None:  # fail before writing any file
+            raise _not_found()
+        if outfile is not None:
+            outfile = pathlib.Path(outfile)
+            if format is None:
+                format = outfile.suffix.lstrip(".") or None
+            if directory is None:
+                outfile = pathlib.Path(self.directory, outfile)
+            if filename is None:
+                filename = outfile.with_suffix(".gv")
+        format = format or self.format
+        source_path = self.save(filename, directory=directory)
+        result_path = str(outfile) if outfile is not None else f"{source_path}.{format}"
+        if raise_if_result_exists and os.path.exists(result_path):
+            raise graphviz.FileExistsError(f"output file exists: {result_path!r}")
+        data = render_bytes(self.source, format, engine or self.engine)
+        with open(result_path, "wb") as file:
+            file.write(data)
+        if cleanup:
+            os.remove(source_path)
+        if view or quiet_view:
+            graphviz.view(result_path, quiet=quiet_view)
+        return result_path
+
+    def _repr_mimebundle_(
+        self,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **kwargs,
+    ) -> dict[str, bytes | str]:
+        """What Jupyter shows: the picture, or the DOT source and the install hint."""
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            return source_with_hint(self.source)
+
+
+def source_with_hint(source: str) -> dict[str, str]:
+    """A Jupyter mimebundle showing DOT source under the install hint, for no renderer."""
+    text = f"No renderer: {INSTALL_HINT}.\n\n{source}"
+    return {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
+
+
+def _check_fallback_arguments(renderer: str | None, formatter: str | None) -> None:
+    if renderer is not None or formatter is not None:
+        raise ValueError(
+            "renderer= and formatter= need system Graphviz (`dot`), which is not "
+            "installed; graphviz-pure takes only a format such as 'svg' or 'png'"
+        )

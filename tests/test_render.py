@@ -1,0 +1,230 @@
+"""Rendering drawings: system Graphviz first, then graphviz-pure, else a clear hint.
+
+Each path is forced by replacing the finder functions of micrograd.render, so the
+tests for a path run whenever its program is installed, whatever else is.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import sysconfig
+import xml.etree.ElementTree as ElementTree
+
+import graphviz
+import pytest
+
+from micrograd import render
+from micrograd.engine import Value
+from micrograd.viz import draw_dot
+
+SYSTEM_DOT = shutil.which("dot")
+GRAPHVIZ_PURE = render.find_graphviz_pure()
+PNG_HEADER = b"\x89PNG\r\n\x1a\n"
+
+needs_dot = pytest.mark.skipif(SYSTEM_DOT is None, reason="system Graphviz (dot) is not installed")
+needs_graphviz_pure = pytest.mark.skipif(
+    GRAPHVIZ_PURE is None, reason='graphviz-pure is not installed (pip install "micrograd[render]")'
+)
+
+
+@pytest.fixture
+def only_dot(monkeypatch):
+    """Pretend graphviz-pure is missing: system dot is the only renderer."""
+    monkeypatch.setattr(render, "find_graphviz_pure", lambda: None)
+
+
+@pytest.fixture
+def only_graphviz_pure(monkeypatch):
+    """Pretend system dot is missing: graphviz-pure is the only renderer."""
+    monkeypatch.setattr(render, "find_dot", lambda: None)
+
+
+@pytest.fixture
+def no_renderer(monkeypatch):
+    """Pretend neither renderer is installed."""
+    monkeypatch.setattr(render, "find_dot", lambda: None)
+    monkeypatch.setattr(render, "find_graphviz_pure", lambda: None)
+
+
+def drawing() -> graphviz.Digraph:
+    x = Value(2.0, label="x")
+    y = Value.sum([x * 3, x.tanh()])  # Σ: a non-ASCII label
+    y.backward()
+    return draw_dot(y)
+
+
+def parse_svg(svg: str) -> ElementTree.Element:
+    root = ElementTree.fromstring(svg.encode("utf-8"))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    return root
+
+
+# ---- choosing a renderer ---------------------------------------------------------------
+
+
+def test_find_renderer_prefers_system_dot(monkeypatch):
+    monkeypatch.setattr(render, "find_dot", lambda: "/usr/bin/dot")
+    monkeypatch.setattr(render, "find_graphviz_pure", lambda: "/venv/bin/graphviz-pure")
+    assert render.find_renderer() == "/usr/bin/dot"
+
+
+def test_find_renderer_falls_back_to_graphviz_pure(monkeypatch):
+    monkeypatch.setattr(render, "find_dot", lambda: None)
+    monkeypatch.setattr(render, "find_graphviz_pure", lambda: "/venv/bin/graphviz-pure")
+    assert render.find_renderer() == "/venv/bin/graphviz-pure"
+
+
+def test_find_renderer_is_none_without_either(no_renderer):
+    assert render.find_renderer() is None
+
+
+def test_dot_is_not_found_when_it_is_not_on_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert render.find_dot() is None
+
+
+@pytest.mark.skipif(
+    not os.path.isfile(os.path.join(sysconfig.get_path("scripts"), "graphviz-pure")),
+    reason="graphviz-pure is not installed beside this Python",
+)
+def test_graphviz_pure_is_found_beside_python_when_not_on_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # as in a kernel started from a venv
+    expected = os.path.join(sysconfig.get_path("scripts"), "graphviz-pure")
+    assert render.find_graphviz_pure() == expected
+
+
+# ---- path 1: system Graphviz -----------------------------------------------------------------
+
+
+@needs_dot
+def test_with_system_dot_a_drawing_pipes_svg_that_parses_as_xml(only_dot):
+    svg = drawing().pipe(format="svg", encoding="utf-8")
+    parse_svg(svg)
+    assert "graphviz-pure" not in svg
+
+
+@needs_dot
+def test_with_system_dot_a_drawing_pipes_a_png(only_dot):
+    assert drawing().pipe(format="png").startswith(PNG_HEADER)
+
+
+@needs_dot
+def test_with_system_dot_render_bytes_uses_it(only_dot):
+    svg = render.render_bytes(drawing().source, "svg").decode("utf-8")
+    parse_svg(svg)
+    assert "graphviz-pure" not in svg
+
+
+@needs_dot
+def test_with_system_dot_render_writes_the_file(only_dot, tmp_path):
+    path = drawing().render(tmp_path / "graph")
+    assert path == f"{tmp_path / 'graph'}.svg"
+    parse_svg(pathlib.Path(path).read_text(encoding="utf-8"))
+
+
+@needs_dot
+def test_with_system_dot_jupyter_shows_the_svg(only_dot):
+    bundle = drawing()._repr_mimebundle_()
+    parse_svg(bundle["image/svg+xml"])
+
+
+# ---- path 2: graphviz-pure ---------------------------------------------------------------------
+
+
+@needs_graphviz_pure
+def test_without_dot_a_drawing_pipes_svg_from_graphviz_pure(only_graphviz_pure):
+    svg = drawing().pipe(format="svg", encoding="utf-8")
+    parse_svg(svg)
+    assert "graphviz-pure" in svg
+
+
+@needs_graphviz_pure
+def test_without_dot_a_drawing_pipes_a_png_from_graphviz_pure(only_graphviz_pure):
+    assert drawing().pipe(format="png").startswith(PNG_HEADER)
+
+
+@needs_graphviz_pure
+def test_without_dot_render_writes_the_file_beside_the_source(only_graphviz_pure, tmp_path):
+    path = drawing().render(tmp_path / "graph")
+    assert path == f"{tmp_path / 'graph'}.svg"
+    assert (tmp_path / "graph").read_text(encoding="utf-8").startswith("digraph {")
+    parse_svg(pathlib.Path(path).read_text(encoding="utf-8"))
+
+
+@needs_graphviz_pure
+def test_without_dot_render_to_an_outfile_takes_the_format_from_its_suffix(
+    only_graphviz_pure, tmp_path
+):
+    path = drawing().render(outfile=tmp_path / "graph.png", cleanup=True)
+    assert path == str(tmp_path / "graph.png")
+    assert (tmp_path / "graph.png").read_bytes().startswith(PNG_HEADER)
+    assert not (tmp_path / "graph.gv").exists()  # cleanup removed the source
+
+
+@needs_graphviz_pure
+def test_without_dot_render_can_refuse_to_overwrite(only_graphviz_pure, tmp_path):
+    (tmp_path / "graph.svg").write_text("keep me")
+    with pytest.raises(graphviz.FileExistsError):
+        drawing().render(outfile=tmp_path / "graph.svg", raise_if_result_exists=True)
+    assert (tmp_path / "graph.svg").read_text() == "keep me"
+
+
+@needs_graphviz_pure
+def test_without_dot_jupyter_shows_the_svg_from_graphviz_pure(only_graphviz_pure):
+    bundle = drawing()._repr_mimebundle_()
+    assert "graphviz-pure" in bundle["image/svg+xml"]
+    parse_svg(bundle["image/svg+xml"])
+
+
+@needs_graphviz_pure
+def test_graphviz_pure_cannot_write_pdf_and_says_so(only_graphviz_pure):
+    with pytest.raises(graphviz.CalledProcessError, match="pdf"):
+        drawing().pipe(format="pdf")
+
+
+@needs_graphviz_pure
+def test_without_dot_renderer_and_formatter_arguments_are_a_value_error(only_graphviz_pure):
+    with pytest.raises(ValueError, match="need system Graphviz"):
+        drawing().pipe(format="png", renderer="cairo")
+
+
+# ---- path 3: no renderer ---------------------------------------------------------------------
+
+
+def test_with_no_renderer_render_bytes_raises_executable_not_found_with_the_hint(no_renderer):
+    with pytest.raises(graphviz.ExecutableNotFound) as error:
+        render.render_bytes("digraph { a -> b }")
+    assert 'pip install "micrograd[render]"' in str(error.value)
+    assert "apt-get install graphviz" in str(error.value)
+
+
+def test_with_no_renderer_pipe_raises_executable_not_found(no_renderer):
+    with pytest.raises(graphviz.ExecutableNotFound, match="micrograd"):
+        drawing().pipe()
+
+
+def test_with_no_renderer_render_raises_before_writing_any_file(no_renderer, tmp_path):
+    with pytest.raises(graphviz.ExecutableNotFound, match="micrograd"):
+        drawing().render(tmp_path / "graph")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_with_no_renderer_jupyter_shows_the_source_and_the_hint(no_renderer):
+    d = drawing()
+    bundle = d._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert d.source in bundle["text/plain"]
+    assert 'pip install "micrograd[render]"' in bundle["text/plain"]
+    assert bundle["text/html"].startswith("<pre>No renderer:")
+
+
+# ---- failures of a renderer ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(render.find_renderer() is None, reason="no renderer is installed")
+def test_invalid_dot_is_a_called_process_error_with_the_renderers_message():
+    with pytest.raises(graphviz.CalledProcessError) as error:
+        render.render_bytes("digraph { a -> ")
+    assert b"syntax error" in error.value.stderr
