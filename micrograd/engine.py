@@ -13,9 +13,11 @@ How a node is stored (the layout is what makes the engine small and fast):
   wrapped into nodes; a binary op keeps its number operand in `_db` so that
   drawings can show it.
 - A fused n-ary node (`Value.sum`, `Value.dot`) keeps a tuple of parents in `_a`
-  and a tuple of local derivatives in `_da`; an empty `_da` means they are all
-  zero (a neuron whose relu is off), and backward() skips the node. A dot node
-  keeps its inputs (Values and numbers) in `_b`.
+  and a tuple of local derivatives in `_da`. A whole neuron σ(Σ w·x + b) fused
+  into one node keeps the slope σ'(s) of its activation in `_db` (1.0 for none),
+  and the derivatives of s in `_da`: the chain rule multiplies them in backward()
+  in the same order as the elementary graph would, so the gradients are the same
+  floats. A dot node also keeps its inputs (Values and numbers) in `_b`.
 - A leaf (an input or a parameter) has `_a` None.
 
 No node holds a closure or a reference to anything made after it, so a graph
@@ -34,7 +36,15 @@ from contextlib import contextmanager
 from numbers import Complex, Real
 from typing import Union
 
-__all__ = ["Value", "no_grad", "is_grad_enabled", "grad", "topological_order", "ACTIVATIONS"]
+__all__ = [
+    "Value",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "grad",
+    "topological_order",
+    "ACTIVATIONS",
+]
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -54,6 +64,16 @@ def no_grad() -> Iterator[None]:
     for evaluation, and for parameter updates written with Value arithmetic.
     """
     token = _grad_enabled.set(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Within this block, operations record the graph, even inside no_grad()."""
+    token = _grad_enabled.set(True)
     try:
         yield
     finally:
@@ -343,7 +363,7 @@ class Value:
         if not parents:  # only numbers: a constant
             return Value(total)
         # d(sum)/d(v_i) = 1
-        return Value._node(total, "sum", tuple(parents), (1.0,) * len(parents))
+        return Value._node(total, "sum", tuple(parents), (1.0,) * len(parents), None, 1.0)
 
     @staticmethod
     def dot(
@@ -391,10 +411,15 @@ class Value:
             self.grad += 1.0
             return
         self.grad = 1.0
+        # The arithmetic of _contributions(), inlined: a call per node would cost 15%.
         for node in order:
             g = node.grad
             a = node._a
-            if type(a) is tuple:  # fused node: tuples of parents and local derivatives
+            if type(a) is tuple:  # a fused node: σ'(s) in _db, then ds/dparent in _da
+                slope = node._db
+                if slope == 0.0:  # a relu that is off passes nothing on
+                    continue
+                g *= slope
                 for parent, local in zip(a, node._da):
                     parent.grad += local * g
             else:
@@ -421,8 +446,9 @@ class Value:
         a = self._a
         if a is None:
             return ()
-        if type(a) is tuple:
-            return self._da or (0.0,) * len(a)  # () stands for all zero (see _dot_node)
+        if type(a) is tuple:  # a fused node: the chain rule through its activation
+            slope = self._db
+            return self._da if slope == 1.0 else tuple(d * slope for d in self._da)
         return (self._da,) if self._b is None else (self._da, self._db)
 
     @property
@@ -543,14 +569,12 @@ def _dot_node(weights, bias, inputs, input_data, positions, activation=None) -> 
     if positions is not None:  # only Value inputs are parents
         input_nodes = tuple(inputs[i] for i in positions)
         w_data = [w_data[i] for i in positions]
-    parents = (*weights, *input_nodes) if bias is None else (*weights, *input_nodes, bias)
-    if slope == 0.0:  # e.g. a relu that is off: no gradient flows through it
-        return Value._node(y, op, parents, (), inputs)  # () says "all zero": backward skips it
-    # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1
-    local = (*input_data, *w_data) if bias is None else (*input_data, *w_data, 1.0)
-    if slope != 1.0:  # chain rule inside the node: dσ(s)/dp = σ'(s) * ds/dp
-        local = tuple([d * slope for d in local])
-    return Value._node(y, op, parents, local, inputs)
+    # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1; times dσ/ds = slope, in backward()
+    if bias is None:
+        parents, local = (*weights, *input_nodes), (*input_data, *w_data)
+    else:
+        parents, local = (*weights, *input_nodes, bias), (*input_data, *w_data, 1.0)
+    return Value._node(y, op, parents, local, inputs, slope)
 
 
 # The op name of a fused neuron node, by activation.
@@ -598,8 +622,15 @@ def _pow_rule(out: Value, base: Operand, exponent: Operand) -> tuple:
     d_base = d_exponent = None
     if isinstance(base, Value):
         slope = _pow_derivative(base.data, float(exponent))
-        # where the slope is infinite (e.g. sqrt at 0), it stays a plain number
-        d_base = exponent * base ** (exponent - 1) if math.isfinite(slope) else slope
+        # where b * a**(b-1) cannot be built (a**-1 at a = 0 when b is 0, or an
+        # infinite slope such as sqrt's at 0), keep the float rule's number
+        constant_zero = float(exponent) == 0.0 and (
+            not isinstance(exponent, Value) or base.data == 0.0
+        )
+        if constant_zero or not math.isfinite(slope):
+            d_base = slope
+        else:
+            d_base = exponent * base ** (exponent - 1)
     if isinstance(exponent, Value):
         b = float(base)
         if b > 0.0:
@@ -637,42 +668,64 @@ _ACTIVATION_SLOPE_RULES = {
 }
 
 
-def _local_grads_as_values(node: Value) -> tuple:
-    """d(node)/d(parent) for each of node.parents, as Values where they depend on Values."""
+def _contributions_as_values(node: Value, g: Value) -> list[tuple[Value, Value | float]]:
+    """_contributions() with Values: what node passes to each parent, as a graph.
+
+    The same products in the same order as backward(), so the numbers are the same
+    floats; but each local derivative is built with Value ops from the operands.
+    """
     a = node._a
     if type(a) is tuple:
-        if not node._da:  # all zero (a relu that is off)
-            return (0.0,) * len(a)
+        if node._db == 0.0:  # a relu that is off passes nothing on
+            return []
         if node._op == "sum":
-            return node._da
-        # a dot node: parents (*weights, *Value inputs, bias?), inputs kept in _b
+            return [(parent, local * g) for parent, local in zip(a, node._da)]
+        # a dot node: parents (*weights, *Value inputs, bias?); its inputs are in _b
+        slope = _ACTIVATION_SLOPE_RULES[node._op](node)
+        if slope != 1.0:
+            g = g * slope
         inputs = node._b
         weights = a[: len(inputs)]
-        # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1; then the chain rule through σ
+        # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1
         local = [*inputs, *(w for w, x in zip(weights, inputs) if isinstance(x, Value))]
         local += [1.0] * (len(a) - len(local))
-        slope = _ACTIVATION_SLOPE_RULES[node._op](node)
-        return tuple(local) if slope == 1.0 else tuple(d * slope for d in local)
+        return [(parent, d * g) for parent, d in zip(a, local)]
     operands = node.operands
     derivatives = _VALUE_RULES[node._op](node, *operands)
-    return tuple(d for d, x in zip(derivatives, operands) if isinstance(x, Value))
+    local = [d for d, x in zip(derivatives, operands) if isinstance(x, Value)]
+    return [(parent, d * g) for parent, d in zip(node.parents, local)]
 
 
 def _backward_creating_graph(root: Value, order: list[Value]) -> None:
     """backward() with gradients that are Values, each with a graph of its own."""
-    token = _grad_enabled.set(True)  # the gradient graph is recorded even under no_grad
-    try:
+    with enable_grad():  # the gradient graph is recorded even under no_grad()
         seed = Value(1.0)
         if not order:  # root is a leaf
             root.grad = _accumulate(root.grad, seed)
             return
         root.grad = seed
         for node in order:
-            g = node.grad
-            for parent, local in zip(node.parents, _local_grads_as_values(node)):
-                parent.grad = _accumulate(parent.grad, local * g)
-    finally:
-        _grad_enabled.reset(token)
+            for parent, contribution in _contributions_as_values(node, node.grad):
+                parent.grad = _accumulate(parent.grad, contribution)
+
+
+def _contributions(node: Value, g: float) -> list[tuple[Value, float]]:
+    """What an interior node passes to each parent when its gradient is g: local * g.
+
+    This is backward()'s arithmetic (which inlines it), for grad() and step-by-step
+    sweeps. A fused neuron multiplies g by its activation's slope first, and a relu
+    that is off passes nothing on (PyTorch does the same, so no 0 * inf = NaN).
+    """
+    a = node._a
+    if type(a) is tuple:
+        slope = node._db
+        if slope == 0.0:
+            return []
+        g *= slope
+        return [(parent, local * g) for parent, local in zip(a, node._da)]
+    if node._b is None:
+        return [(a, node._da * g)]
+    return [(a, node._da * g), (node._b, node._db * g)]
 
 
 def _accumulate(total: float | Value, contribution: Value) -> Value:
@@ -695,13 +748,17 @@ def grad(
     for each input (grad_outputs default to 1). An input that the outputs do not
     depend on gets 0.0, or a ValueError with allow_unused=False. With
     create_graph=True the gradients are Values that can be differentiated again.
+    Outputs may include plain numbers (such as a gradient that is 0.0 because
+    nothing reached it): they are constants and contribute nothing.
     """
-    outputs = [outputs] if isinstance(outputs, Value) else list(outputs)
+    outputs = [outputs] if isinstance(outputs, (Value, int, float)) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
-    for name, values in (("outputs", outputs), ("inputs", inputs)):
-        for v in values:
-            if not isinstance(v, Value):
-                raise TypeError(f"grad() {name} must be Values, got {type(v).__name__} {v!r}")
+    for v in outputs:  # a plain number is a constant output: it depends on nothing
+        if not isinstance(v, Value):
+            _as_float(v, "grad() outputs")
+    for v in inputs:
+        if not isinstance(v, Value):
+            raise TypeError(f"grad() inputs must be Values, got {type(v).__name__} {v!r}")
     if grad_outputs is None:
         grad_outputs = [1.0] * len(outputs)
     elif len(grad_outputs) != len(outputs):
@@ -712,17 +769,23 @@ def grad(
     try:
         grads: dict[Value, float | Value] = {}
         for out, seed in zip(outputs, grad_outputs):
+            if not isinstance(out, Value):
+                continue
             seed = (
                 (seed if isinstance(seed, Value) else Value(seed)) if create_graph else float(seed)
             )
             grads[out] = _accumulate(grads.get(out, 0.0), seed)
-        for node in _interior_nodes_root_first(outputs, reset_grads=False):
+        roots = [out for out in outputs if isinstance(out, Value)]
+        for node in _interior_nodes_root_first(roots, reset_grads=False):
             g = grads.get(node)
             if g is None:
                 continue
-            local_grads = _local_grads_as_values(node) if create_graph else node.local_grads
-            for parent, local in zip(node.parents, local_grads):
-                grads[parent] = _accumulate(grads.get(parent, 0.0), local * g)
+            if create_graph:
+                for parent, contribution in _contributions_as_values(node, g):
+                    grads[parent] = _accumulate(grads.get(parent, 0.0), contribution)
+            else:  # backward()'s arithmetic exactly, so the floats are the same
+                for parent, contribution in _contributions(node, g):
+                    grads[parent] = grads.get(parent, 0.0) + contribution
     finally:
         _grad_enabled.reset(token)
     result = []

@@ -28,7 +28,7 @@ from typing import Any
 
 import graphviz
 
-from micrograd.engine import Value, _interior_nodes_root_first, topological_order
+from micrograd.engine import Value, _contributions, _interior_nodes_root_first, topological_order
 from micrograd.render import Drawing, source_with_hint
 
 __all__ = [
@@ -529,12 +529,15 @@ def backward_steps(root: Value) -> Iterator[BackwardStep]:
 
 
 def _sweep(order: list[Value]) -> Iterator[BackwardStep]:
-    """backward()'s loop, with a record of each step."""
+    """backward()'s loop, with a record of each step.
+
+    A fused neuron whose relu is off passes nothing on: its step has no updates.
+    """
     for i, node in enumerate(order):
         g = node.grad
         updates = []
-        for parent, local in zip(node.parents, node.local_grads):
-            contribution = local * g
+        contributions = _contributions(node, g)  # backward()'s own arithmetic
+        for (parent, contribution), local in zip(contributions, node.local_grads):
             parent.grad += contribution
             updates.append(ParentUpdate(parent, local, contribution, parent.grad))
         yield BackwardStep(i, node, g, tuple(updates))

@@ -413,7 +413,7 @@ def test_a_neurons_box_holds_its_parameters_its_w_x_plus_b_and_its_activation():
     drawing = draw_dot(loss, model=model, cluster=True)
     box = clusters(drawing)["cluster_N1"]
     box_ovals = sorted(text for i, text in ovals(drawing).items() if i in box)
-    assert box_ovals == ["tanh", "w·x+b"]
+    assert box_ovals == ["tanh(w·x+b)"]  # the fused neuron: one node
     box_names = {
         records(drawing)[i].split(" | ")[0].strip("{ ") for i in box if i in records(drawing)
     }
