@@ -1,12 +1,13 @@
 """micrograd: a scalar-valued autograd engine and a small neural-network library on top.
 
-    from micrograd import Value
-    x = Value(2.0, label="x")
-    y = x * x + 3 * x
-    y.backward()          # x.grad == 2*x + 3 == 7.0
+from micrograd import Value
+x = Value(2.0, label="x")
+y = x * x + 3 * x
+y.backward()          # x.grad == 2*x + 3 == 7.0
 """
 
-from micrograd.engine import Value, is_grad_enabled, no_grad
+from micrograd.engine import Value, enable_grad, grad, is_grad_enabled, no_grad
+from micrograd.functional import gradcheck
 
-__all__ = ["Value", "no_grad", "is_grad_enabled"]
+__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck"]
 __version__ = "0.1.0"

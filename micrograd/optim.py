@@ -1,0 +1,368 @@
+"""Optimizers that move parameters against their gradients, and learning-rate schedules.
+
+An optimizer holds a list of parameters. After `loss.backward()` has filled in every
+`p.grad`, `optimizer.step()` changes every `p.data` by its update rule, and
+`optimizer.zero_grad()` clears the gradients for the next step. The rules are
+PyTorch's (`torch.optim.SGD`, `Adam`, `AdamW`), written out one parameter at a time.
+
+A schedule is a function from the step number (0, 1, 2, ...) to a learning rate;
+`micrograd.train.fit` sets `optimizer.lr = schedule(optimizer.step_count)` before
+every step. micrograd's demo schedule is `linear_decay(1.0, 0.1, 100)`, which is
+`lambda k: 1.0 - 0.9 * k / 100` for k < 100, float for float.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from numbers import Real
+from typing import Any, Callable
+
+from micrograd.engine import Value
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Schedule",
+    "constant",
+    "linear_decay",
+    "step_decay",
+    "cosine",
+]
+
+Schedule = Callable[[int], float]
+
+
+def _number(name: str, x: object) -> float:
+    """x as a float if it is a finite real number (not a bool), else an error naming it."""
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{name} must be a number, got {type(x).__name__} {x!r}")
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    return float(x)
+
+
+def _check_lr(lr: object, name: str = "lr") -> float:
+    x = _number(name, lr)
+    if x <= 0:
+        raise ValueError(f"{name} must be > 0, got {lr!r}")
+    return x
+
+
+def _check_at_least_0(name: str, x: object) -> float:
+    value = _number(name, x)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {x!r}")
+    return value
+
+
+def _check_betas(betas: object) -> tuple[float, float]:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        if not 0 <= _number(f"betas[{i}]", beta) < 1:
+            raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
+    return float(betas[0]), float(betas[1])
+
+
+class Optimizer:
+    """Updates a fixed list of parameters from their gradients, one `step()` at a time.
+
+    Subclasses write their rule in `_update()` and list what `state_dict()` saves:
+    `_hyperparameters` (numbers set in the constructor) and `_buffers` (one float
+    per parameter, carried from step to step).
+    """
+
+    _hyperparameters: tuple[str, ...] = ("lr",)
+    _buffers: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(
+                "params is empty: pass the parameters to train, e.g. model.parameters()"
+            )
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__} {p!r}")
+        self.lr = _check_lr(lr)
+        self.step_count = 0  # how many times step() has run
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0, ready for the next backward()."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Change every parameter by the update rule, using its current `grad`."""
+        self._update()
+        self.step_count += 1
+
+    def _update(self) -> None:
+        raise NotImplementedError
+
+    def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+        """The hyperparameters, checked as the constructor checks them."""
+        return {"lr": _check_lr(hyperparameters["lr"])}
+
+    # ---- state, so that training resumes exactly ---------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the next steps depend on, as plain JSON-ready data."""
+        hyper = {}
+        for name in self._hyperparameters:
+            value = getattr(self, name)
+            hyper[name] = list(value) if isinstance(value, tuple) else value
+        return {
+            "type": type(self).__name__,
+            "hyperparameters": hyper,
+            "step_count": self.step_count,
+            "buffers": {name: list(getattr(self, name)) for name in self._buffers},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a `state_dict()`. Checks everything first; on a problem it
+        raises ValueError and changes nothing."""
+        for name, value in self._checked_state(state).items():
+            setattr(self, name, value)
+
+    def _checked_state(self, state: object) -> dict[str, Any]:
+        """The attributes to set from `state`, or a ValueError naming what is wrong."""
+        kind = type(self).__name__
+        if not isinstance(state, dict):
+            raise ValueError(f"optimizer state must be a dict, got {type(state).__name__}")
+        if state.get("type") != kind:
+            raise ValueError(f"optimizer state is for {state.get('type')!r}, not {kind!r}")
+        expected = {"type", "hyperparameters", "step_count", "buffers"}
+        if set(state) != expected:
+            raise ValueError(
+                f"optimizer state must have the keys {sorted(expected)}, got {sorted(state)}"
+            )
+        hyper = state["hyperparameters"]
+        if not isinstance(hyper, dict) or set(hyper) != set(self._hyperparameters):
+            raise ValueError(
+                f"optimizer hyperparameters must be {list(self._hyperparameters)}, got {hyper!r}"
+            )
+        try:
+            attributes = self._check(hyper)
+        except TypeError as error:  # a wrong type in a file is a bad value, like the rest
+            raise ValueError(f"optimizer state: {error}") from None
+        count = state["step_count"]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"optimizer step_count must be an int >= 0, got {count!r}")
+        attributes["step_count"] = count
+        buffers = state["buffers"]
+        if not isinstance(buffers, dict) or set(buffers) != set(self._buffers):
+            raise ValueError(f"optimizer buffers must be {list(self._buffers)}, got {buffers!r}")
+        for name in self._buffers:
+            attributes[name] = self._checked_buffer(name, buffers[name])
+        return attributes
+
+    def _checked_buffer(self, name: str, values: object) -> list[float]:
+        if not isinstance(values, list) or len(values) != len(self.params):
+            raise ValueError(
+                f"optimizer buffer {name!r} must be a list of {len(self.params)} numbers "
+                f"(one per parameter), got {type(values).__name__} of length "
+                f"{len(values) if isinstance(values, list) else '?'}"
+            )
+        for i, x in enumerate(values):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise ValueError(
+                    f"optimizer buffer {name!r}[{i}] must be a finite number, got {x!r}"
+                )
+        return [float(x) for x in values]
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._hyperparameters)
+        return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: p -= lr * g, with PyTorch's optional extras.
+
+    With `weight_decay` the gradient gets `weight_decay * p` added (L2 regularisation).
+    With `momentum` the step follows a running velocity v = momentum * v + g instead
+    of g alone; `nesterov=True` looks ahead along it (g + momentum * v).
+    """
+
+    _hyperparameters = ("lr", "momentum", "weight_decay", "nesterov")
+    _buffers = ("velocity",)
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        checked = self._check(
+            {"lr": lr, "momentum": momentum, "weight_decay": weight_decay, "nesterov": nesterov}
+        )
+        self.momentum = checked["momentum"]
+        self.weight_decay = checked["weight_decay"]
+        self.nesterov = checked["nesterov"]
+        # Starting at 0, the first step's velocity is g itself, as PyTorch's.
+        self.velocity = [0.0] * len(self.params)
+
+    def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+        checked = super()._check(hyperparameters)
+        checked["momentum"] = _check_at_least_0("momentum", hyperparameters["momentum"])
+        checked["weight_decay"] = _check_at_least_0("weight_decay", hyperparameters["weight_decay"])
+        nesterov = hyperparameters["nesterov"]
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+        if nesterov and checked["momentum"] == 0.0:
+            raise ValueError("nesterov=True needs a momentum > 0, got momentum=0.0")
+        checked["nesterov"] = nesterov
+        return checked
+
+    def _update(self) -> None:
+        lr, mu, wd, v = self.lr, self.momentum, self.weight_decay, self.velocity
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            if mu:
+                v[i] = mu * v[i] + g
+                g = g + mu * v[i] if self.nesterov else v[i]
+            p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam: each parameter's step is scaled by running averages of its gradient.
+
+    m tracks the mean of g and v the mean of g², both as exponential moving
+    averages (`betas`) corrected for starting at 0; the step is lr * m / (√v + eps),
+    so every parameter moves at about `lr` however large its gradients.
+    `weight_decay` adds `weight_decay * p` to the gradient (as torch.optim.Adam).
+    """
+
+    _hyperparameters = ("lr", "betas", "eps", "weight_decay")
+    _buffers = ("m", "v")
+    _decoupled = False  # AdamW decays the weights directly instead
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        checked = self._check({"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+        self.betas = checked["betas"]
+        self.eps = checked["eps"]
+        self.weight_decay = checked["weight_decay"]
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+        checked = super()._check(hyperparameters)
+        checked["betas"] = _check_betas(hyperparameters["betas"])
+        checked["eps"] = _check_at_least_0("eps", hyperparameters["eps"])
+        checked["weight_decay"] = _check_at_least_0("weight_decay", hyperparameters["weight_decay"])
+        return checked
+
+    def _update(self) -> None:
+        lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        t = self.step_count + 1
+        correction1 = 1.0 - beta1**t  # m and v start at 0: early averages are too small
+        correction2 = 1.0 - beta2**t
+        m, v = self.m, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                if self._decoupled:
+                    p.data *= 1.0 - lr * wd
+                else:
+                    g = g + wd * p.data
+            m[i] = beta1 * m[i] + (1.0 - beta1) * g
+            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
+            m_hat = m[i] / correction1
+            v_hat = v[i] / correction2
+            p.data -= lr * m_hat / (math.sqrt(v_hat) + eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before each step.
+
+    Unlike Adam's `weight_decay`, the decay is not rescaled by the running averages,
+    so every weight shrinks by the same fraction (torch.optim.AdamW; default 1e-2).
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+# ---- learning-rate schedules: step number -> learning rate -------------------------
+
+
+def _check_steps(name: str, n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {n!r}")
+    return n
+
+
+def constant(lr: float) -> Schedule:
+    """The same learning rate at every step."""
+    lr = _check_lr(lr)
+
+    def schedule(step: int) -> float:
+        return lr
+
+    return schedule
+
+
+def linear_decay(start: float, end: float, steps: int) -> Schedule:
+    """From `start` at step 0 in a straight line to `end` at `steps`, then `end`.
+
+    micrograd's demo: `linear_decay(1.0, 0.1, 100)` gives 1.0 - 0.9 * k / 100.
+    """
+    start, end = _check_lr(start, "start"), _check_at_least_0("end", end)
+    steps = _check_steps("steps", steps)
+
+    def schedule(step: int) -> float:
+        return start - (start - end) * min(step, steps) / steps
+
+    return schedule
+
+
+def step_decay(start: float, factor: float, every: int) -> Schedule:
+    """`start`, multiplied by `factor` every `every` steps (e.g. halve every 50)."""
+    start = _check_lr(start, "start")
+    if not 0 < _number("factor", factor) <= 1:
+        raise ValueError(f"factor must be in (0, 1], got {factor!r}")
+    every = _check_steps("every", every)
+
+    def schedule(step: int) -> float:
+        return start * factor ** (step // every)
+
+    return schedule
+
+
+def cosine(start: float, end: float = 0.0, steps: int = 100) -> Schedule:
+    """From `start` to `end` along half a cosine over `steps` steps, then `end`.
+
+    It decays slowly at first and at the end, fastest in the middle.
+    """
+    start, end = _check_lr(start, "start"), _check_at_least_0("end", end)
+    steps = _check_steps("steps", steps)
+
+    def schedule(step: int) -> float:
+        return end + (start - end) * (1.0 + math.cos(math.pi * min(step, steps) / steps)) / 2.0
+
+    return schedule

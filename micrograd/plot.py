@@ -1,0 +1,125 @@
+"""Charts of training with matplotlib: loss and accuracy curves, and decision boundaries.
+
+matplotlib is optional (`pip install "micrograd[plot]"`); it is imported only when a
+chart is drawn. Each function returns a matplotlib Figure (shown inline in Jupyter)
+and also saves it when given a path. Figures are made without pyplot, so drawing
+never opens a window or changes global plotting state.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from os import PathLike
+from typing import TYPE_CHECKING, Union
+
+from micrograd.nn import Module
+from micrograd.train import History, predict, predicted_class
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_history", "plot_decision_boundary"]
+
+Path = Union[str, "PathLike[str]"]
+
+
+def _figure(width: float, height: float) -> Figure:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError('plotting needs matplotlib: pip install "micrograd[plot]"') from None
+    if "ipykernel" in sys.modules:
+        # In Jupyter: load pyplot's (inline) backend, which teaches IPython to show a
+        # Figure that a cell returns. matplotlib loads it lazily, only once pyplot draws.
+        import matplotlib
+        import matplotlib.pyplot
+
+        matplotlib.pyplot.switch_backend(matplotlib.get_backend())
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def plot_history(history: History, path: Path | None = None) -> Figure:
+    """The loss (and accuracy, if recorded) at every step of a training run."""
+    if not len(history):
+        raise ValueError("the history is empty: there is nothing to plot")
+    steps = range(len(history))
+    fig = _figure(9 if history.accuracy else 4.5, 3.5)
+    axes = fig.subplots(1, 2 if history.accuracy else 1, squeeze=False)[0]
+    axes[0].plot(steps, history.loss, color="tab:blue")
+    axes[0].set(title="loss", xlabel="step", yscale="log" if min(history.loss) > 0 else "linear")
+    if history.accuracy:
+        axes[1].plot(steps, [100 * a for a in history.accuracy], color="tab:green")
+        axes[1].set(title="accuracy (%)", xlabel="step", ylim=(0, 101))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def plot_decision_boundary(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence,
+    path: Path | None = None,
+    resolution: int = 50,
+) -> Figure:
+    """The class the model gives every point of the plane (shaded), and the data on top.
+
+    `X` holds 2-D points; the model is evaluated on a `resolution` x `resolution` grid
+    that covers them with a margin. A single output is class 1 where it is > 0.
+    """
+    if len(X) == 0 or any(len(x) != 2 for x in X):
+        raise ValueError("plot_decision_boundary needs a non-empty list of 2-D points")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    fig = _figure(5, 4.5)  # first: without matplotlib, fail before computing anything
+    xs = [x[0] for x in X]
+    ys = [x[1] for x in X]
+    margin = 0.5
+    gx = _grid(min(xs) - margin, max(xs) + margin, resolution)
+    gy = _grid(min(ys) - margin, max(ys) + margin, resolution)
+    scores = predict(model, [[a, b] for b in gy for a in gx])
+    k = len(scores[0]) if isinstance(scores[0], list) else 2
+    if k == 2:  # contouring a score (> 0 for class 1) draws a smooth boundary
+        field = [s[1] - s[0] if isinstance(s, list) else s for s in scores]
+        low, high = min(min(field), -1.0) - 1.0, max(max(field), 1.0) + 1.0
+        levels = [low, 0.0, high]
+    else:  # the class with the largest score, cell by cell
+        field = [predicted_class(s) for s in scores]
+    rows = [field[i * resolution : (i + 1) * resolution] for i in range(resolution)]
+    point_classes = [int(t) if k > 2 else int(t > 0) for t in y]
+
+    from matplotlib.colors import ListedColormap
+
+    palette = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
+               "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]  # fmt: skip
+    colors = ListedColormap(palette[:k] if k <= len(palette) else palette)
+    ax = fig.subplots()
+    if k == 2:
+        ax.contourf(gx, gy, rows, levels=levels, cmap=colors, alpha=0.3)
+        ax.contour(gx, gy, rows, levels=[0.0], colors="black", linewidths=0.8)
+    else:
+        ax.pcolormesh(gx, gy, rows, cmap=colors, vmin=-0.5, vmax=k - 0.5, alpha=0.3,
+                      shading="nearest")  # fmt: skip
+    ax.scatter(
+        xs,
+        ys,
+        c=point_classes,
+        cmap=colors,
+        vmin=-0.5,
+        vmax=k - 0.5,
+        s=24,
+        edgecolors="black",
+        linewidths=0.5,
+    )
+    ax.set(title="decision boundary", xlim=(gx[0], gx[-1]), ylim=(gy[0], gy[-1]))
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def _grid(low: float, high: float, count: int) -> list[float]:
+    step = (high - low) / (count - 1)
+    return [low + i * step for i in range(count)]

@@ -1,0 +1,280 @@
+"""micrograd.checkpoint: JSON checkpoints that round-trip exactly and never half-apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import random
+
+import pytest
+
+from micrograd import checkpoint
+from micrograd.data import make_moons
+from micrograd.nn import MLP, Layer, Module, Neuron
+from micrograd.optim import SGD, Adam
+from micrograd.train import fit
+
+
+def trained_model() -> MLP:
+    """A model whose parameters are full-precision floats (after a few training steps)."""
+    model = MLP(2, [6, 4, 1], rng=random.Random(1))
+    X, y = make_moons(20, seed=0)
+    fit(model, X, [2 * t - 1 for t in y], steps=3, progress=False)
+    return model
+
+
+def bits(model: Module) -> list[str]:
+    """Every parameter as float.hex: equal bits, not just equal values (-0.0 != 0.0)."""
+    return [p.data.hex() for p in model.parameters()]
+
+
+def edit(path, change) -> None:
+    """Apply change(document) to the JSON checkpoint at path."""
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
+# ---- round trips ------------------------------------------------------------------------------
+
+
+def test_a_loaded_model_has_bit_identical_parameters_and_outputs(tmp_path):
+    model = trained_model()
+    model.save(tmp_path / "m.json")
+    loaded = MLP.load(tmp_path / "m.json")
+    assert bits(loaded) == bits(model)
+    xs = [[0.1, 0.2], [-1.7, 3.3], [1e-3, -2.5]]
+    assert [loaded(x).data.hex() for x in xs] == [model(x).data.hex() for x in xs]
+
+
+def test_a_loaded_model_has_the_same_architecture(tmp_path):
+    model = MLP(3, [5, 2], activation="tanh", output_activation="sigmoid", rng=random.Random(0))
+    model.save(tmp_path / "m.json")
+    loaded = MLP.load(tmp_path / "m.json")
+    assert repr(loaded) == repr(model) and loaded.config() == model.config()
+
+
+@pytest.mark.parametrize("model", [Neuron(3, activation="tanh"), Layer(2, 4, activation="sigmoid")])
+def test_neurons_and_layers_round_trip_too(tmp_path, model):
+    model.save(tmp_path / "m.json")
+    loaded = type(model).load(tmp_path / "m.json")
+    assert bits(loaded) == bits(model) and repr(loaded) == repr(model)
+
+
+def test_negative_zero_and_extreme_floats_round_trip(tmp_path):
+    model = Neuron(4, rng=random.Random(0))
+    for p, x in zip(model.parameters(), [-0.0, 5e-324, 1.7976931348623157e308, 0.1, -1 / 3]):
+        p.data = x
+    model.save(tmp_path / "m.json")
+    assert bits(Neuron.load(tmp_path / "m.json")) == bits(model)
+
+
+def test_the_file_is_json_with_format_version_architecture_and_named_parameters(tmp_path):
+    model = MLP(2, [3, 1], rng=random.Random(0))
+    model.save(tmp_path / "m.json")
+    document = json.loads((tmp_path / "m.json").read_text())
+    assert document["format"] == "micrograd-checkpoint" and document["version"] == 1
+    assert document["model"] == {"type": "MLP", "config": model.config()}
+    assert document["parameters"] == model.state_dict()
+    assert document["optimizer"] is None
+
+
+def test_loading_does_not_touch_the_global_random_state(tmp_path):
+    MLP(2, [4, 1]).save(tmp_path / "m.json")
+    random.seed(11)
+    before = random.getstate()
+    MLP.load(tmp_path / "m.json")
+    assert random.getstate() == before
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=0.5, momentum=0.9), lambda ps: Adam(ps, lr=0.02)]
+)
+def test_model_and_optimizer_state_resume_training_exactly(tmp_path, make):
+    X, y = make_moons(20, seed=0)
+    y = [2 * t - 1 for t in y]
+
+    straight = MLP(2, [8, 1], rng=random.Random(2))
+    fit(straight, X, y, optimizer=make(straight.parameters()), steps=6, progress=False)
+
+    first = MLP(2, [8, 1], rng=random.Random(2))
+    first_optimizer = make(first.parameters())
+    fit(first, X, y, optimizer=first_optimizer, steps=3, progress=False)
+    first.save(tmp_path / "half.json", first_optimizer)
+
+    resumed = MLP(2, [8, 1], rng=random.Random(99))
+    resumed_optimizer = make(resumed.parameters())
+    resumed.restore(tmp_path / "half.json", resumed_optimizer)
+    fit(resumed, X, y, optimizer=resumed_optimizer, steps=3, progress=False)
+
+    assert bits(resumed) == bits(straight)
+
+
+# ---- atomic writes ------------------------------------------------------------------------------
+
+
+def test_save_replaces_an_existing_file_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text("old")
+    Neuron(2).save(path)
+    assert os.listdir(tmp_path) == ["m.json"]
+    assert json.loads(path.read_text())["format"] == "micrograd-checkpoint"
+
+
+def test_a_crash_while_writing_keeps_the_old_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    Neuron(2, rng=random.Random(0)).save(path)
+    old = path.read_bytes()
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        Neuron(2, rng=random.Random(1)).save(path)
+    assert path.read_bytes() == old
+    assert os.listdir(tmp_path) == ["m.json"]
+
+
+def test_a_model_with_a_nan_parameter_is_not_saved(tmp_path):
+    model = Neuron(2)
+    model.w[1].data = float("nan")
+    with pytest.raises(ValueError, match="cannot save: parameter 'w.1' is nan"):
+        model.save(tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []
+
+
+# ---- every bad file is refused, and nothing changes ------------------------------------------------
+
+
+def written(data: bytes):
+    """A corruption: the file holds `data` instead."""
+    return lambda path: path.write_bytes(data)
+
+
+def edited(change):
+    """A corruption: change(document) applied to the file's JSON."""
+    return lambda path: edit(path, change)
+
+
+def parameter(value):
+    """A corruption: one parameter set to `value`."""
+    return edited(lambda d: d["parameters"].__setitem__("layers.0.neurons.1.w.0", value))
+
+
+def truncated(path) -> None:
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def duplicated_format_key(path) -> None:
+    path.write_text(path.read_text().replace('"optimizer"', '"format": 0, "optimizer"'))
+
+
+BAD_FILES = [
+    ("truncated", truncated, "not valid JSON"),
+    ("empty", written(b""), "not valid JSON"),
+    ("not UTF-8", written(b"\xff\xfe{}"), "not UTF-8"),
+    ("a pickle", written(pickle.dumps({"format": 1})), "not UTF-8"),
+    ("a JSON list", written(b"[1, 2]"), "not a micrograd checkpoint"),
+    ("another format", edited(lambda d: d.update(format="npz")), "not a micrograd checkpoint"),
+    ("a newer version", edited(lambda d: d.update(version=2)), "format version 2"),
+    ("an unknown key", edited(lambda d: d.update(extra=1)), "a checkpoint has the keys"),
+    ("a duplicate key", duplicated_format_key, "duplicate key 'format'"),
+    ("wrong architecture", edited(lambda d: d["model"]["config"].update(nouts=[4, 4, 1])),
+     "the file's model is MLP"),
+    ("missing parameter", edited(lambda d: d["parameters"].pop("layers.1.neurons.2.b")),
+     "missing 'layers.1.neurons.2.b'"),
+    ("extra parameter", edited(lambda d: d["parameters"].update(bonus=1.0)), "unexpected 'bonus'"),
+    ("a string", parameter("0.5"), "'layers.0.neurons.1.w.0' must be a number, got str"),
+    ("a bool", parameter(True), "must be a number, got bool"),
+    ("a null", parameter(None), "must be a number, got NoneType"),
+    ("NaN", parameter(float("nan")), "'layers.0.neurons.1.w.0' must be finite, got nan"),
+    ("Infinity", parameter(float("inf")), "must be finite, got inf"),
+    ("a huge int", parameter(10**400), "must be finite, got an int too large for a float"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "corrupt, message", [c[1:] for c in BAD_FILES], ids=[c[0] for c in BAD_FILES]
+)
+def test_restore_refuses_a_bad_file_and_leaves_the_model_unchanged(tmp_path, corrupt, message):
+    path = tmp_path / "m.json"
+    model = MLP(2, [4, 3, 1], rng=random.Random(0))
+    MLP(2, [4, 3, 1], rng=random.Random(1)).save(path)
+    corrupt(path)
+    before = bits(model)
+    with pytest.raises(ValueError, match=message):
+        model.restore(path)
+    assert bits(model) == before
+
+
+@pytest.mark.parametrize(
+    "corrupt, message", [c[1:] for c in BAD_FILES], ids=[c[0] for c in BAD_FILES]
+)
+def test_load_refuses_a_bad_file(tmp_path, corrupt, message):
+    path = tmp_path / "m.json"
+    MLP(2, [4, 3, 1], rng=random.Random(1)).save(path)
+    corrupt(path)
+    with pytest.raises(ValueError, match=message.replace("the file's model is MLP", "missing")):
+        MLP.load(path)
+
+
+def test_a_file_claiming_a_huge_network_is_refused_without_building_it(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [4, 1]).save(path)
+    edit(path, lambda d: d["model"]["config"].update(nouts=[10**9, 10**9, 1]))
+    with pytest.raises(ValueError, match="has 1000000005000000001 parameters; the file has 17"):
+        MLP.load(path)
+
+
+def test_an_invalid_architecture_is_refused_naming_it(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [4, 1]).save(path)
+    edit(path, lambda d: d["model"]["config"].update(activation="swish"))
+    with pytest.raises(ValueError, match="invalid MLP architecture .* unknown activation 'swish'"):
+        MLP.load(path)
+
+
+def test_loading_a_layer_file_as_an_mlp_is_refused(tmp_path):
+    Layer(2, 3).save(tmp_path / "layer.json")
+    with pytest.raises(ValueError, match="holds model type Layer, not MLP"):
+        MLP.load(tmp_path / "layer.json")
+
+
+def test_restoring_optimizer_state_from_a_file_without_it_changes_nothing(tmp_path):
+    MLP(2, [4, 1], rng=random.Random(1)).save(tmp_path / "m.json")
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    optimizer = SGD(model.parameters(), lr=0.1)
+    before = bits(model)
+    with pytest.raises(ValueError, match="holds no optimizer state"):
+        model.restore(tmp_path / "m.json", optimizer)
+    assert bits(model) == before
+
+
+def test_restoring_another_optimizers_state_changes_neither_model_nor_optimizer(tmp_path):
+    source = MLP(2, [4, 1], rng=random.Random(1))
+    source.save(tmp_path / "m.json", SGD(source.parameters(), lr=0.5))
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    optimizer = Adam(model.parameters(), lr=0.01)
+    before_model, before_optimizer = bits(model), optimizer.state_dict()
+    with pytest.raises(ValueError, match="optimizer state is for 'SGD', not 'Adam'"):
+        model.restore(tmp_path / "m.json", optimizer)
+    assert bits(model) == before_model and optimizer.state_dict() == before_optimizer
+
+
+def test_a_custom_module_can_be_saved_and_restored_but_not_built(tmp_path):
+    class Twin(Module):
+        def __init__(self, seed):
+            self.left = Neuron(2, rng=random.Random(seed))
+            self.right = Neuron(2, rng=random.Random(seed + 1))
+
+        def parameters(self):
+            return self.left.parameters() + self.right.parameters()
+
+    Twin(0).save(tmp_path / "twin.json")
+    twin = Twin(5)
+    twin.restore(tmp_path / "twin.json")
+    assert bits(twin) == bits(Twin(0))
+    with pytest.raises(ValueError, match="cannot build model type 'Twin'"):
+        checkpoint.load(tmp_path / "twin.json")

@@ -1,0 +1,168 @@
+"""The `micrograd demo` command: trains micrograd's demo and writes its files."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from micrograd.__main__ import main
+from micrograd.data import make_moons
+from micrograd.nn import MLP
+from micrograd.train import accuracy, predict
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ["model.json", "decision_boundary.png", "training.png", "graph.svg"]
+
+
+def demo(out: Path, *options: str) -> int:
+    return main(["demo", "--out", str(out), "--no-progress", *options])
+
+
+def hide(monkeypatch, *modules: str) -> None:
+    """Make `import module` fail, as if the package were not installed."""
+    for name in modules:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+NO_PLOTS = ("matplotlib", "matplotlib.figure")
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> tuple[Path, str]:
+    """`micrograd demo` with its defaults, run once: (its output folder, what it printed)."""
+    out = tmp_path_factory.mktemp("demo")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert demo(out) == 0
+    return out, printed.getvalue()
+
+
+# ---- the default demo ------------------------------------------------------------------------
+
+
+def test_the_default_demo_is_micrograds_and_reaches_full_accuracy(default_run):
+    _, printed = default_run
+    assert "MLP(2, [16, 16, 1]), 337 parameters, on 100 moons points" in printed
+    assert "hinge loss + 1e-4 L2; SGD with lr 1.0 decaying linearly to 0.1; 100 steps" in printed
+    assert "accuracy 100.0% on the 100 training points" in printed
+
+
+def test_the_saved_model_is_the_trained_one(default_run):
+    out, _ = default_run
+    X, y = make_moons(100, noise=0.1, seed=1337)
+    model = MLP.load(out / "model.json")
+    assert accuracy(predict(model, X), [2 * t - 1 for t in y]) == 1.0
+
+
+def test_each_file_is_written_or_skipped_with_a_reason(default_run):
+    out, printed = default_run
+    for name in FILES:
+        path = out / name
+        wrote = f"wrote {path}" in printed
+        assert wrote or f"skipped {path}: " in printed
+        assert path.exists() == wrote
+
+
+def test_the_pngs_are_written_when_matplotlib_is_installed(default_run):
+    pytest.importorskip("matplotlib")
+    out, _ = default_run
+    for name in ["decision_boundary.png", "training.png"]:
+        assert (out / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_graph_is_an_svg_when_it_can_be_drawn(default_run):
+    out, printed = default_run
+    if f"wrote {out / 'graph.svg'}" not in printed:
+        pytest.skip("micrograd.viz or a Graphviz renderer is missing on this machine")
+    assert b"<svg" in (out / "graph.svg").read_bytes()
+
+
+def test_python_dash_m_micrograd_demo_with_5_steps_writes_its_files(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "micrograd", "demo", "--steps", "5", "--out", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "trained in" in result.stdout
+    assert (tmp_path / "model.json").exists()
+    for name in FILES:
+        assert f"{tmp_path / name}" in result.stdout
+
+
+# ---- missing optional packages --------------------------------------------------------------
+# Tests that are not about the charts hide matplotlib too, only to run faster.
+
+
+def test_without_matplotlib_the_demo_still_trains_and_saves_and_says_what_it_skipped(
+    tmp_path, capsys, monkeypatch
+):
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--steps", "2") == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'model.json'}" in printed
+    for name in ["decision_boundary.png", "training.png"]:
+        reason = 'plotting needs matplotlib: pip install "micrograd[plot]"'
+        assert f"skipped {tmp_path / name}: {reason}" in printed
+        assert not (tmp_path / name).exists()
+
+
+def test_without_the_drawing_module_the_graph_is_skipped(tmp_path, capsys, monkeypatch):
+    hide(monkeypatch, "micrograd.viz", *NO_PLOTS)
+    assert demo(tmp_path, "--steps", "2") == 0
+    assert f"skipped {tmp_path / 'graph.svg'}: " in capsys.readouterr().out
+    assert not (tmp_path / "graph.svg").exists()
+
+
+def test_when_rendering_fails_the_graph_is_skipped_with_the_reason(tmp_path, capsys, monkeypatch):
+    viz = pytest.importorskip("micrograd.viz")
+
+    def no_renderer(*args, **kwargs):
+        raise RuntimeError("no dot program")
+
+    monkeypatch.setattr(viz, "draw_dot", no_renderer)
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--steps", "2") == 0
+    printed = capsys.readouterr().out
+    assert f"skipped {tmp_path / 'graph.svg'}: RuntimeError: no dot program" in printed
+
+
+# ---- options ---------------------------------------------------------------------------------
+
+
+def test_spirals_train_a_three_class_model_with_cross_entropy(tmp_path, capsys, monkeypatch):
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--dataset", "spirals", "--steps", "3") == 0
+    printed = capsys.readouterr().out
+    assert "MLP(2, [16, 16, 3])" in printed and "cross_entropy loss" in printed
+
+
+def test_options_choose_the_network_optimizer_and_batches(tmp_path, capsys, monkeypatch):
+    hide(monkeypatch, *NO_PLOTS)
+    options = ["--hidden", "8", "--activation", "tanh", "--optimizer", "adam", "--batch-size", "10",
+               "--lr", "0.02", "--seed", "3", "--steps", "3", "--dataset", "circles"]  # fmt: skip
+    assert demo(tmp_path, *options) == 0
+    printed = capsys.readouterr().out
+    assert "MLP(2, [8, 1])" in printed and "Adam with lr 0.02 decaying linearly to 0.002" in printed
+    assert "batches of 10" in printed
+    assert MLP.load(tmp_path / "model.json").layers[0].neurons[0].activation == "tanh"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--lr", "-1"], "must be > 0, got -1"),
+        (["--hidden", "16,x"], "expected sizes like 16,16"),
+        (["--steps", "0"], "must be > 0, got 0"),
+        (["--dataset", "mnist"], "invalid choice: 'mnist'"),
+    ],
+)
+def test_bad_options_exit_with_a_usage_error(tmp_path, capsys, options, message):
+    with pytest.raises(SystemExit) as exit_info:
+        demo(tmp_path, *options)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

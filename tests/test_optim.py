@@ -1,0 +1,277 @@
+"""micrograd.optim: SGD, Adam, AdamW, their state, and learning-rate schedules."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import pytest
+
+from micrograd.engine import Value
+from micrograd.optim import SGD, Adam, AdamW, constant, cosine, linear_decay, step_decay
+
+
+def params_at(values: list[float]) -> list[Value]:
+    return [Value(x) for x in values]
+
+
+def gradient(xs: list[float]) -> list[float]:
+    """A gradient that changes with the parameters and has mixed signs and sizes."""
+    return [2.0 * (i + 1) * x + math.cos(3.0 * x) for i, x in enumerate(xs)]
+
+
+def run(optimizer_class, start: list[float], steps: int, **options) -> list[float]:
+    params = params_at(start)
+    optimizer = optimizer_class(params, **options)
+    for _ in range(steps):
+        for p, g in zip(params, gradient([p.data for p in params])):
+            p.grad = g
+        optimizer.step()
+    return [p.data for p in params]
+
+
+START = [0.5, -1.25, 2.0, -0.01]
+
+
+# ---- the update rules, by hand -------------------------------------------------------------
+
+
+def test_sgd_step_is_p_minus_lr_times_grad():
+    p = Value(1.5)
+    p.grad = 0.25
+    SGD([p], lr=0.1).step()
+    assert p.data == 1.5 - 0.1 * 0.25
+
+
+def test_sgd_first_momentum_step_equals_a_plain_step():
+    assert run(SGD, START, 1, lr=0.1, momentum=0.9) == run(SGD, START, 1, lr=0.1)
+
+
+def test_sgd_weight_decay_adds_decay_times_p_to_the_gradient():
+    p = Value(2.0)
+    p.grad = 0.5
+    SGD([p], lr=0.1, weight_decay=0.01).step()
+    assert p.data == 2.0 - 0.1 * (0.5 + 0.01 * 2.0)
+
+
+def test_adam_first_step_moves_each_parameter_by_about_lr():
+    after = run(Adam, START, 1, lr=0.01)
+    for before, now in zip(START, after):
+        assert abs(before - now) == pytest.approx(0.01, rel=1e-6)
+
+
+def test_adamw_shrinks_a_parameter_with_zero_gradient_by_lr_times_decay():
+    p = Value(3.0)
+    p.grad = 0.0
+    AdamW([p], lr=0.1, weight_decay=0.5).step()
+    assert p.data == 3.0 * (1 - 0.1 * 0.5)
+
+
+def test_step_counts_steps_and_zero_grad_clears_gradients():
+    params = params_at(START)
+    optimizer = Adam(params)
+    for p in params:
+        p.grad = 1.0
+    optimizer.step()
+    optimizer.step()
+    optimizer.zero_grad()
+    assert optimizer.step_count == 2
+    assert all(p.grad == 0.0 for p in params)
+
+
+# ---- PyTorch parity (float64, several steps) ----------------------------------------------
+
+
+TORCH_CASES = [
+    ("SGD", SGD, {"lr": 0.05}),
+    ("SGD", SGD, {"lr": 0.05, "momentum": 0.9}),
+    ("SGD", SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("SGD", SGD, {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1}),
+    ("Adam", Adam, {"lr": 0.01}),
+    ("Adam", Adam, {"lr": 0.1, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.05}),
+    ("AdamW", AdamW, {"lr": 0.01}),
+    ("AdamW", AdamW, {"lr": 0.1, "betas": (0.5, 0.9), "weight_decay": 0.3}),
+]
+
+
+@pytest.mark.parametrize("torch_name, ours, options", TORCH_CASES)
+def test_matches_torch_optim_step_for_step(torch_name, ours, options):
+    torch = pytest.importorskip("torch")
+    steps = 6
+    expected = []
+    p = torch.tensor(START, dtype=torch.float64, requires_grad=True)
+    optimizer = getattr(torch.optim, torch_name)([p], **options)
+    for _ in range(steps):
+        p.grad = torch.tensor(gradient(p.detach().tolist()), dtype=torch.float64)
+        optimizer.step()
+        expected.append(p.detach().tolist())
+
+    params = params_at(START)
+    mine = ours(params, **options)
+    for step in range(steps):
+        for q, g in zip(params, gradient([q.data for q in params])):
+            q.grad = g
+        mine.step()
+        for i, q in enumerate(params):
+            assert q.data == pytest.approx(expected[step][i], rel=1e-12, abs=1e-15), (
+                f"step {step}, parameter {i}"
+            )
+
+
+# ---- bad arguments ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda ps: SGD(ps, lr=-0.1), r"^lr must be > 0, got -0.1$"),
+        (lambda ps: SGD(ps, lr=0.0), r"^lr must be > 0, got 0.0$"),
+        (lambda ps: Adam(ps, lr=math.inf), r"^lr must be finite, got inf$"),
+        (lambda ps: SGD(ps, lr=0.1, momentum=-0.5), r"^momentum must be >= 0, got -0.5$"),
+        (lambda ps: SGD(ps, lr=0.1, weight_decay=-1), r"^weight_decay must be >= 0, got -1$"),
+        (lambda ps: SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs a momentum > 0"),
+        (lambda ps: Adam(ps, betas=(0.9, 1.0)), r"^betas\[1\] must be in \[0, 1\), got 1.0$"),
+        (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"^betas\[0\] must be in \[0, 1\), got -0.1$"),
+        (lambda ps: Adam(ps, betas=0.9), r"^betas must be a pair"),
+        (lambda ps: Adam(ps, eps=-1e-8), r"^eps must be >= 0"),
+    ],
+)
+def test_bad_hyperparameters_are_rejected_naming_the_argument(build, message):
+    with pytest.raises(ValueError, match=message):
+        build(params_at(START))
+
+
+def test_an_empty_parameter_list_is_rejected():
+    with pytest.raises(ValueError, match="params is empty"):
+        SGD([], lr=0.1)
+
+
+def test_parameters_must_be_values():
+    with pytest.raises(TypeError, match=r"params\[1\] must be a Value, got float 2.0"):
+        SGD([Value(1.0), 2.0], lr=0.1)
+
+
+def test_a_learning_rate_that_is_not_a_number_is_a_type_error():
+    with pytest.raises(TypeError, match="lr must be a number, got str '0.1'"):
+        SGD(params_at(START), lr="0.1")
+
+
+# ---- state: resuming exactly ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True), lambda ps: Adam(ps, lr=0.01)]
+)
+def test_state_dict_lets_training_resume_exactly(make):
+    def train(params, optimizer, steps):
+        for _ in range(steps):
+            for p, g in zip(params, gradient([p.data for p in params])):
+                p.grad = g
+            optimizer.step()
+
+    straight = params_at(START)
+    train(straight, make(straight), 8)
+
+    first = params_at(START)
+    first_optimizer = make(first)
+    train(first, first_optimizer, 4)
+    state = json.loads(json.dumps(first_optimizer.state_dict()))  # through JSON and back
+    resumed = params_at([p.data for p in first])
+    resumed_optimizer = make(resumed)
+    resumed_optimizer.load_state_dict(state)
+    train(resumed, resumed_optimizer, 4)
+
+    assert [p.data for p in resumed] == [p.data for p in straight]
+
+
+def test_state_dict_holds_hyperparameters_step_count_and_buffers():
+    optimizer = Adam(params_at(START), lr=0.01, betas=(0.8, 0.9))
+    state = optimizer.state_dict()
+    assert state["type"] == "Adam"
+    assert state["hyperparameters"] == {
+        "lr": 0.01,
+        "betas": [0.8, 0.9],
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+    }
+    assert state["step_count"] == 0
+    assert state["buffers"] == {"m": [0.0] * 4, "v": [0.0] * 4}
+
+
+def test_load_state_dict_restores_hyperparameters():
+    source = SGD(params_at(START), lr=0.3, momentum=0.7)
+    target = SGD(params_at(START), lr=0.1)
+    target.load_state_dict(source.state_dict())
+    assert (target.lr, target.momentum) == (0.3, 0.7)
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda s: s.update(type="SGD"), "optimizer state is for 'SGD', not 'Adam'"),
+        (lambda s: s["buffers"]["m"].pop(), "buffer 'm' must be a list of 4 numbers"),
+        (lambda s: s["buffers"]["v"].__setitem__(2, math.nan), r"buffer 'v'\[2\] must be a finite"),
+        (lambda s: s["hyperparameters"].update(lr=-1.0), "lr must be > 0, got -1.0"),
+        (lambda s: s["hyperparameters"].update(lr="fast"), "lr must be a number"),
+        (lambda s: s.update(step_count=-1), "step_count must be an int >= 0"),
+        (lambda s: s.pop("buffers"), "optimizer state must have the keys"),
+    ],
+)
+def test_load_state_dict_rejects_a_bad_state_and_changes_nothing(corrupt, message):
+    optimizer = Adam(params_at(START), lr=0.01)
+    for p in optimizer.params:
+        p.grad = 1.0
+    optimizer.step()
+    before = copy.deepcopy(optimizer.state_dict())
+    state = copy.deepcopy(before)
+    state["hyperparameters"]["lr"] = 0.5
+    corrupt(state)
+    with pytest.raises(ValueError, match=message):
+        optimizer.load_state_dict(state)
+    assert optimizer.state_dict() == before
+
+
+# ---- schedules --------------------------------------------------------------------------------
+
+
+def test_linear_decay_is_micrograds_demo_schedule_float_for_float():
+    schedule = linear_decay(1.0, 0.1, 100)
+    assert [schedule(k) for k in range(100)] == [1.0 - 0.9 * k / 100 for k in range(100)]
+
+
+def test_linear_decay_holds_its_end_after_the_last_step():
+    schedule = linear_decay(1.0, 0.1, 100)
+    assert schedule(100) == schedule(1000) == pytest.approx(0.1)
+
+
+def test_constant_gives_the_same_rate_every_step():
+    assert {constant(0.3)(k) for k in range(10)} == {0.3}
+
+
+def test_step_decay_multiplies_by_factor_every_interval():
+    schedule = step_decay(1.0, 0.5, every=10)
+    assert [schedule(k) for k in (0, 9, 10, 19, 20, 35)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.125]
+
+
+def test_cosine_starts_at_start_passes_the_middle_halfway_and_ends_at_end():
+    schedule = cosine(1.0, 0.0, steps=100)
+    assert schedule(0) == 1.0
+    assert schedule(50) == pytest.approx(0.5)
+    assert schedule(100) == pytest.approx(0.0, abs=1e-15)
+    assert schedule(200) == schedule(100)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: constant(0.0), "lr must be > 0, got 0.0"),
+        (lambda: linear_decay(-1.0, 0.1, 100), "start must be > 0, got -1.0"),
+        (lambda: linear_decay(1.0, 0.1, 0), "steps must be an int >= 1, got 0"),
+        (lambda: step_decay(1.0, 1.5, 10), r"factor must be in \(0, 1\], got 1.5"),
+        (lambda: cosine(1.0, -0.1), "end must be >= 0, got -0.1"),
+    ],
+)
+def test_bad_schedule_arguments_are_rejected(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
