@@ -9,9 +9,9 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("micrograd needs Python 3.9 or newer" if sys.version_info < (3, 9) else 0)'
 	$(PYTHON) -m venv $(VENV)
 
-# Run the classic micrograd example and print its numbers.
+# Train micrograd's classic two-moons demo and write its pictures into micrograd-demo/.
 demo: $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e ".[plot,progress,render]"
 	$(BIN)/python -m micrograd demo
 
 # Install the test extras and run the whole suite.
