@@ -17,7 +17,9 @@ How a node is stored (the layout is what makes the engine small and fast):
   into one node keeps the slope σ'(s) of its activation in `_db` (1.0 for none),
   and the derivatives of s in `_da`: the chain rule multiplies them in backward()
   in the same order as the elementary graph would, so the gradients are the same
-  floats. A dot node also keeps its inputs (Values and numbers) in `_b`.
+  floats. A relu that is off (slope 0) passes nothing on, so backward() skips
+  it and it keeps no `_da`. A dot node also keeps its inputs (Values and
+  numbers) in `_b`.
 - A leaf (an input or a parameter) has `_a` None.
 
 No node holds a closure or a reference to anything made after it, so a graph
@@ -448,6 +450,8 @@ class Value:
             return ()
         if type(a) is tuple:  # a fused node: the chain rule through its activation
             slope = self._db
+            if slope == 0.0:  # a relu that is off (its _da is not kept)
+                return (0.0,) * len(a)
             return self._da if slope == 1.0 else tuple(d * slope for d in self._da)
         return (self._da,) if self._b is None else (self._da, self._db)
 
@@ -569,11 +573,11 @@ def _dot_node(weights, bias, inputs, input_data, positions, activation=None) -> 
     if positions is not None:  # only Value inputs are parents
         input_nodes = tuple(inputs[i] for i in positions)
         w_data = [w_data[i] for i in positions]
+    parents = (*weights, *input_nodes) if bias is None else (*weights, *input_nodes, bias)
+    if slope == 0.0:  # a relu that is off passes nothing on: no local derivatives needed
+        return Value._node(y, op, parents, None, inputs, slope)
     # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1; times dσ/ds = slope, in backward()
-    if bias is None:
-        parents, local = (*weights, *input_nodes), (*input_data, *w_data)
-    else:
-        parents, local = (*weights, *input_nodes, bias), (*input_data, *w_data, 1.0)
+    local = (*input_data, *w_data) if bias is None else (*input_data, *w_data, 1.0)
     return Value._node(y, op, parents, local, inputs, slope)
 
 
