@@ -46,13 +46,21 @@ def plot_history(history: History, path: Path | None = None) -> Figure:
     steps = range(len(history))
     fig = _figure(9 if history.accuracy else 4.5, 3.5)
     axes = fig.subplots(1, 2 if history.accuracy else 1, squeeze=False)[0]
-    axes[0].plot(steps, history.loss, color="tab:blue")
-    axes[0].set(title="loss", xlabel="step", yscale="log" if min(history.loss) > 0 else "linear")
+    log_scale = min(history.loss) > 0
+    axes[0].plot(steps, history.loss, color="tab:blue", label="training loss")
+    axes[0].set(
+        title="loss",
+        xlabel="step",
+        ylabel="loss (log scale)" if log_scale else "loss",
+        yscale="log" if log_scale else "linear",
+    )
     if history.accuracy:
-        axes[1].plot(steps, [100 * a for a in history.accuracy], color="tab:green")
-        axes[1].set(title="accuracy (%)", xlabel="step", ylim=(0, 101))
-    for ax in axes:
+        accuracy = [100 * a for a in history.accuracy]
+        axes[1].plot(steps, accuracy, color="tab:green", label="training accuracy")
+        axes[1].set(title="accuracy", xlabel="step", ylabel="accuracy (%)", ylim=(0, 101))
+    for ax, corner in zip(axes, ("upper right", "lower right")):  # away from the curves
         ax.grid(alpha=0.3)
+        ax.legend(loc=corner)
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
@@ -74,7 +82,7 @@ def plot_decision_boundary(
         raise ValueError("plot_decision_boundary needs a non-empty list of 2-D points")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
-    fig = _figure(5, 4.5)  # first: without matplotlib, fail before computing anything
+    fig = _figure(5.5, 4.5)  # first: without matplotlib, fail before computing anything
     xs = [x[0] for x in X]
     ys = [x[1] for x in X]
     margin = 0.5
@@ -103,18 +111,24 @@ def plot_decision_boundary(
     else:
         ax.pcolormesh(gx, gy, rows, cmap=colors, vmin=-0.5, vmax=k - 0.5, alpha=0.3,
                       shading="nearest")  # fmt: skip
-    ax.scatter(
-        xs,
-        ys,
-        c=point_classes,
-        cmap=colors,
-        vmin=-0.5,
-        vmax=k - 0.5,
-        s=24,
-        edgecolors="black",
-        linewidths=0.5,
+    for c in sorted(set(point_classes)):  # one scatter per class, for the legend
+        ax.scatter(
+            [a for a, t in zip(xs, point_classes) if t == c],
+            [b for b, t in zip(ys, point_classes) if t == c],
+            color=palette[c % len(palette)],
+            s=24,
+            edgecolors="black",
+            linewidths=0.5,
+            label=f"class {c}",
+        )
+    ax.set(
+        title="decision boundary (shading: the predicted class)",
+        xlabel="x[0]",
+        ylabel="x[1]",
+        xlim=(gx[0], gx[-1]),
+        ylim=(gy[0], gy[-1]),
     )
-    ax.set(title="decision boundary", xlim=(gx[0], gx[-1]), ylim=(gy[0], gy[-1]))
+    ax.legend(loc="upper right")
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
