@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from micrograd.engine import Value
+
 SEED = 20240607
 
 # Central differences with eps = 1e-6 are good to about 1e-9 for smooth functions
@@ -79,3 +81,19 @@ def assert_all_close(
     assert len(actual) == len(expected), f"{what}: {len(actual)} values, expected {len(expected)}"
     for i, (a, e) in enumerate(zip(actual, expected)):
         assert_close(a, e, rel, abs_, what=f"{what}[{i}]")
+
+
+# The unary ops of the engine as plain float functions, the reference for Values.
+FLOAT_FUNCS = {
+    "relu": lambda x: x if x > 0.0 else 0.0,
+    "tanh": math.tanh,
+    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+}
+
+
+def call(name: str, x):
+    """x.name() for a Value, the same function from math for a float."""
+    return getattr(x, name)() if isinstance(x, Value) else FLOAT_FUNCS[name](x)

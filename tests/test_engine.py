@@ -17,7 +17,7 @@ import threading
 import weakref
 
 import pytest
-from conftest import assert_all_close, assert_close, numerical_grad
+from conftest import assert_all_close, assert_close, call, numerical_grad
 
 from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
 from micrograd.nn import MLP
@@ -27,20 +27,6 @@ DEEP = 200_000
 
 
 # ---- helpers ---------------------------------------------------------------------
-
-FLOAT_FUNCS = {
-    "relu": lambda x: x if x > 0.0 else 0.0,
-    "tanh": math.tanh,
-    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
-    "exp": math.exp,
-    "log": math.log,
-    "sqrt": math.sqrt,
-}
-
-
-def call(name: str, x):
-    """x.name() for a Value, the same function from math for a float."""
-    return getattr(x, name)() if isinstance(x, Value) else FLOAT_FUNCS[name](x)
 
 
 def grads_of(f, xs: list[float]) -> tuple[float, list[float]]:

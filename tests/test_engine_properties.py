@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from conftest import assert_all_close, numerical_grad
+from conftest import assert_all_close, call, numerical_grad
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -28,22 +28,9 @@ SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=
 LIMIT = 1e4  # reject examples where any intermediate number exceeds this in size
 KINK_MARGIN = 1e-3  # ... or where an abs/relu input is this close to 0
 
-FLOAT_FUNCS = {
-    "relu": lambda x: x if x > 0.0 else 0.0,
-    "tanh": math.tanh,
-    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
-    "exp": math.exp,
-    "log": math.log,
-    "sqrt": math.sqrt,
-}
-
 
 class Reject(Exception):
     """The example leaves the safe domain; the test assumes it away."""
-
-
-def call(name, x):
-    return getattr(x, name)() if isinstance(x, Value) else FLOAT_FUNCS[name](x)
 
 
 def pos(x):
