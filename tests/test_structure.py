@@ -1,0 +1,110 @@
+"""The structure that makes the engine fast and small, locked in without timing anything.
+
+Speed and memory are measured in benchmarks/ (and ../shared/bench/compare.py); these
+tests pin down the shapes those figures depend on: one node per fused neuron, no
+per-instance dict, no recursion, no reference cycles, and fused graphs that give the
+elementary graph's floats exactly.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import sys
+import weakref
+
+import pytest
+
+from micrograd.engine import Value, topological_order
+from micrograd.nn import MLP, Layer, Neuron
+
+ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear"]
+
+
+class TrackedLeaf(Value):
+    """A Value that can be weakly referenced, to see when it is freed."""
+
+    __slots__ = ("__weakref__",)
+
+
+def interior_nodes(root: Value) -> list[Value]:
+    return [v for v in topological_order(root) if not v.is_leaf()]
+
+
+def test_a_value_keeps_its_fields_in_slots_not_a_dict():
+    assert not hasattr(Value(1.0), "__dict__")
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_a_fused_neuron_forward_pass_makes_one_node(activation):
+    neuron = Neuron(3, activation=activation, rng=random.Random(0))
+    out = neuron([Value(0.5), Value(-1.0), Value(2.0)])
+    assert interior_nodes(out) == [out]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_an_elementary_neuron_makes_a_node_per_multiply_add_and_activation(activation):
+    neuron = Neuron(3, activation=activation, fused=False, rng=random.Random(0))
+    out = neuron([Value(0.5), Value(-1.0), Value(2.0)])
+    activation_nodes = 0 if activation == "linear" else 1
+    assert len(interior_nodes(out)) == 3 + 3 + activation_nodes  # 3 *, 3 +, σ
+
+
+def test_a_fused_mlp_makes_one_node_per_neuron():
+    model = MLP(2, [4, 3, 1], rng=random.Random(0))
+    out = model([Value(0.5), Value(-1.0)])
+    assert len(interior_nodes(out)) == 4 + 3 + 1
+
+
+def test_a_fused_layer_shares_one_inputs_tuple_among_its_neurons():
+    # the layer splits its inputs once; every neuron's node keeps that same tuple
+    layer = Layer(3, 4, rng=random.Random(0))
+    outs = layer([Value(0.5), Value(-1.0), Value(2.0)])
+    assert len({id(out._b) for out in outs}) == 1
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_fused_and_elementary_mlps_give_the_same_floats(activation):
+    """Outputs and every gradient, inputs' too, bit for bit (so also to 1e-12)."""
+    fused = MLP(3, [5, 4, 2], activation=activation, rng=random.Random(7))
+    plain = MLP(3, [5, 4, 2], activation=activation, fused=False, rng=random.Random(7))
+    x_fused = [Value(0.3), Value(-1.2), Value(2.0)]
+    x_plain = [Value(0.3), Value(-1.2), Value(2.0)]
+    a, b = fused(x_fused)
+    c, d = plain(x_plain)
+    assert (a.data, b.data) == (c.data, d.data)
+    (a * b).backward()
+    (c * d).backward()
+    fused_grads = [v.grad for v in fused.parameters() + x_fused]
+    plain_grads = [v.grad for v in plain.parameters() + x_plain]
+    assert fused_grads == plain_grads
+
+
+def test_backward_through_a_million_op_chain_needs_no_recursion():
+    x = Value(1.0)
+    y = x
+    for _ in range(500_000):  # two ops a step
+        y = y * 1.0 + 0.0
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100)  # far below the depth: any recursion would fail
+    try:
+        y.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert x.grad == 1.0
+
+
+def test_a_training_steps_graph_is_freed_by_reference_counting_alone():
+    model = MLP(2, [8, 8, 1], rng=random.Random(0))
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        x = TrackedLeaf(0.5)
+        freed = weakref.ref(x)
+        loss = (model([x, -1.0]) - 1.0) ** 2 + Value.sum(p * p for p in model.parameters())
+        loss.backward()
+        del x, loss
+        assert freed() is None
+    finally:
+        if was_enabled:
+            gc.enable()
