@@ -103,6 +103,11 @@ class Drawing(graphviz.Digraph):
     DOT source and the install hint.
     """
 
+    def __repr__(self) -> str:
+        # graphviz's default repr shows a memory address, which would make saved
+        # notebook outputs change on every run
+        return f"<micrograd Drawing: {len(self.body)} DOT statements; display, .pipe() or .render() it>"
+
     def pipe(
         self,
         format: str | None = None,

@@ -228,3 +228,10 @@ def test_invalid_dot_is_a_called_process_error_with_the_renderers_message():
     with pytest.raises(graphviz.CalledProcessError) as error:
         render.render_bytes("digraph { a -> ")
     assert b"syntax error" in error.value.stderr
+
+
+def test_a_drawings_repr_is_stable_with_no_memory_address():
+    # saved notebook outputs show it; an address would change them on every run
+    drawing = (Value(1.0, label="x") * 2).draw()
+    assert repr(drawing) == repr((Value(1.0, label="x") * 2).draw())
+    assert "0x" not in repr(drawing)
