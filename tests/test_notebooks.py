@@ -6,7 +6,7 @@ raises fails the test, with the cell and the error in the message. Outputs are n
 written back: the notebook files are left as they are.
 
 The kernel runs the same Python as the tests, and imports micrograd from this
-checkout. Skipped when nbclient, nbformat or ipykernel is not installed
+checkout. The runs are skipped when nbclient, nbformat or ipykernel is not installed
 (`pip install -e ".[test]"` installs them).
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> str:
+def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A kernel spec that starts this Python (sys.executable), found before any other.
 
     Without it, a `python3` kernel spec installed elsewhere (a user's, say) could start
@@ -49,19 +49,16 @@ def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     jupyter_path = tmp_path_factory.mktemp("jupyter")
     write_kernel_spec(jupyter_path / "kernels" / "python3")
-    saved = {name: os.environ.get(name) for name in ("JUPYTER_PATH", "PYTHONPATH")}
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter_path), saved["JUPYTER_PATH"]]))
-    # The kernel imports micrograd from this checkout, as the tests do.
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), saved["PYTHONPATH"]]))
-    yield "python3"
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_PATH", str(jupyter_path), prepend=os.pathsep)
+        # The kernel imports micrograd from this checkout, as the tests do.
+        patch.setenv("PYTHONPATH", str(ROOT), prepend=os.pathsep)
+        yield "python3"
 
 
 def test_there_are_notebooks() -> None:
+    if not NOTEBOOKS_DIR.is_dir():
+        pytest.skip("no notebooks/ folder here (an sdist, say)")
     assert NOTEBOOKS, f"no notebooks found in {NOTEBOOKS_DIR}"
 
 
@@ -71,7 +68,6 @@ def test_notebook_runs(path: Path, kernel_name: str) -> None:
     nbformat = pytest.importorskip("nbformat")
     pytest.importorskip("nbclient")
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -81,33 +77,38 @@ def test_notebook_runs(path: Path, kernel_name: str) -> None:
         resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},  # the working directory
         record_timing=False,
     )
-    deadline = time.monotonic() + NOTEBOOK_TIMEOUT
     with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            if cell.cell_type != "code":
-                continue
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                pytest.fail(f"{path.name}: took over {NOTEBOOK_TIMEOUT} s, before cell {index}")
-            client.timeout = max(1, int(remaining))  # each cell gets what is left
-            try:
-                client.execute_cell(cell, index)
-            except CellTimeoutError:
-                pytest.fail(
-                    f"{path.name}: took over {NOTEBOOK_TIMEOUT} s, in cell {index}:\n"
-                    f"{_excerpt(cell.source)}",
-                    pytrace=False,
-                )
-            except CellExecutionError as error:
-                traceback = _ANSI.sub("", str(error.traceback or ""))
-                pytest.fail(
-                    f"{path.name}: cell {index} raised {error.ename}: {error.evalue}\n"
-                    f"--- cell {index} ---\n{_excerpt(cell.source)}\n"
-                    f"--- traceback ---\n{traceback}",
-                    pytrace=False,
-                )
-            except DeadKernelError as error:
-                pytest.fail(f"{path.name}: the kernel died in cell {index}: {error}", pytrace=False)
+        failure = _run_cells(client, notebook, path.name)
+    if failure:  # failed outside the except blocks, so the message is not chained
+        pytest.fail(failure, pytrace=False)
+
+
+def _run_cells(client, notebook, name: str) -> str | None:
+    """Run the code cells in order within NOTEBOOK_TIMEOUT seconds; what failed, or None."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    deadline = time.monotonic() + NOTEBOOK_TIMEOUT  # from the kernel's start
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return f"{name}: took over {NOTEBOOK_TIMEOUT} s in all, before cell {index}"
+        client.timeout = max(1, int(remaining))  # each cell gets what is left
+        try:
+            client.execute_cell(cell, index)
+        except CellTimeoutError:
+            return (
+                f"{name}: took over {NOTEBOOK_TIMEOUT} s in all, in cell {index}:\n"
+                f"{_excerpt(cell.source)}"
+            )
+        except CellExecutionError as error:
+            # nbclient's message shows the cell, what it printed and the traceback
+            details = _ANSI.sub("", str(error))
+            return f"{name}: cell {index} raised {error.ename}: {error.evalue}\n\n{details}"
+        except DeadKernelError as error:
+            return f"{name}: the kernel died in cell {index}: {error}"
+    return None
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
@@ -141,7 +142,3 @@ def _excerpt(source: str, lines: int = 30) -> str:
     kept = source.splitlines()
     more = f"\n... ({len(kept) - lines} more lines)" if len(kept) > lines else ""
     return "\n".join(kept[:lines]) + more
-
-
-if __name__ == "__main__":  # python tests/test_notebooks.py: run just these tests
-    sys.exit(pytest.main([__file__, "-v"]))
