@@ -260,9 +260,11 @@ class Layer(Module):
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         _check_inputs("Layer", self.nin, x)
         if self.neurons[0].fused:
-            split = _split_inputs(x)  # once for all neurons, which see the same inputs
+            # split once for all neurons, which see the same inputs
+            inputs, data, positions = _split_inputs(x)
             out = [
-                _dot_node(n.w, n.b, *split, _FUSED_ACTIVATION[n.activation]) for n in self.neurons
+                _dot_node(n.w, n.b, inputs, data, positions, _FUSED_ACTIVATION[n.activation])
+                for n in self.neurons
             ]
         else:
             out = [n(x) for n in self.neurons]
