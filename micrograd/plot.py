@@ -98,6 +98,9 @@ def plot_decision_boundary(
         field = [predicted_class(s) for s in scores]
     rows = [field[i * resolution : (i + 1) * resolution] for i in range(resolution)]
     point_classes = [int(t) if k > 2 else int(t > 0) for t in y]
+    # name the classes as the labels do: hinge loss's -1/+1, or class indices
+    signed = k == 2 and set(y) <= {-1, 1}
+    names = {0: "y = -1", 1: "y = +1"} if signed else {c: f"class {c}" for c in set(point_classes)}
 
     from matplotlib.colors import ListedColormap
 
@@ -119,7 +122,7 @@ def plot_decision_boundary(
             s=24,
             edgecolors="black",
             linewidths=0.5,
-            label=f"class {c}",
+            label=names[c],
         )
     ax.set(
         title="decision boundary (shading: the predicted class)",
