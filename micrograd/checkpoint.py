@@ -29,6 +29,7 @@ import secrets
 from os import PathLike
 from typing import Any, Union
 
+from micrograd._checks import int_at_least
 from micrograd.nn import MLP, Layer, Module, Neuron, check_state
 
 __all__ = ["save", "load", "restore", "read", "FORMAT", "VERSION", "ARCHITECTURES"]
@@ -167,9 +168,10 @@ def _parameter_count(path: Path, kind: str, config: object) -> int:
     so a file that claims a huge network cannot make us allocate one)."""
 
     def size(key: str, value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{path}: {kind} {key} must be an int >= 1, got {value!r}")
-        return value
+        try:
+            return int_at_least(f"{kind} {key}", value, 1)
+        except (TypeError, ValueError) as error:  # in a file, a wrong type is a bad value
+            raise ValueError(f"{path}: {error}") from None
 
     if not isinstance(config, dict):
         raise ValueError(f"{path}: model type {kind} has no config to build it from")

@@ -14,6 +14,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Union
 
+from micrograd._checks import finite_number, int_at_least, number_at_least
+
 __all__ = [
     "make_moons",
     "make_circles",
@@ -40,18 +42,6 @@ def _rng(seed: Seed):
             f"seed must be an int or a random.Random, got {type(seed).__name__} {seed!r}"
         )
     return random.Random(seed)
-
-
-def _check_count(name: str, n: object, at_least: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < at_least:
-        raise ValueError(f"{name} must be an int >= {at_least}, got {n!r}")
-    return n
-
-
-def _check_noise(noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < math.inf:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
 
 
 def _linspace(start: float, stop: float, count: int, endpoint: bool = True) -> list[float]:
@@ -82,8 +72,8 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: Seed = 1337) -> tuple[Poi
 
     The default seed gives the points of `micrograd demo`.
     """
-    n = _check_count("n", n, 2)
-    noise, rng = _check_noise(noise), _rng(seed)
+    n = int_at_least("n", n, 2)
+    noise, rng = number_at_least("noise", noise, 0), _rng(seed)
     n_upper = n // 2
     n_lower = n - n_upper
     upper = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_upper)]
@@ -95,9 +85,9 @@ def make_circles(
     n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed = 0
 ) -> tuple[Points, list[int]]:
     """A circle of radius 1 (class 0) around a smaller one of radius `factor` (class 1)."""
-    n = _check_count("n", n, 2)
-    noise, rng = _check_noise(noise), _rng(seed)
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
+    n = int_at_least("n", n, 2)
+    noise, rng = number_at_least("noise", noise, 0), _rng(seed)
+    if not 0 < finite_number("factor", factor) < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     n_outer = n // 2
     n_inner = n - n_outer
@@ -117,9 +107,9 @@ def make_spirals(
     Along each arm the radius grows from 0 to 1 while the angle turns by 4 radians;
     the arms start evenly spaced around the circle.
     """
-    n = _check_count("n", n, 1)
-    classes = _check_count("classes", classes, 1)
-    noise, rng = _check_noise(noise), _rng(seed)
+    n = int_at_least("n", n, 1)
+    classes = int_at_least("classes", classes, 1)
+    noise, rng = number_at_least("noise", noise, 0), _rng(seed)
     points, labels = [], []
     for k, size in enumerate(_split_evenly(n, classes)):
         start = 2 * math.pi * k / classes
@@ -141,11 +131,11 @@ def make_blobs(
     `centers` is a number of centres, drawn uniformly in the square [-5, 5]², or a
     list of points (of any dimension). `std` is each cloud's standard deviation.
     """
-    n = _check_count("n", n, 1)
+    n = int_at_least("n", n, 1)
     rng = _rng(seed)
-    std = _check_noise(std)
+    std = number_at_least("std", std, 0)
     if isinstance(centers, int) and not isinstance(centers, bool):
-        _check_count("centers", centers, 1)
+        centers = int_at_least("centers", centers, 1)
         centers = [[rng.uniform(-5.0, 5.0), rng.uniform(-5.0, 5.0)] for _ in range(centers)]
     else:
         centers = [[float(c) for c in centre] for centre in centers]
@@ -201,7 +191,7 @@ def batches(
     n = len(X)
     if len(y) != n:
         raise ValueError(f"X and y must have the same length, got {n} and {len(y)}")
-    batch_size = _check_count("batch_size", batch_size, 1)
+    batch_size = int_at_least("batch_size", batch_size, 1)
     order = list(range(n))
     if shuffle:  # now, not at the first batch: the order is drawn when batches() is called
         _rng(seed).shuffle(order)

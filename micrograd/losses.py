@@ -9,10 +9,10 @@ exactly.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Callable, Union
 
+from micrograd._checks import number_at_least
 from micrograd.engine import Value
 
 __all__ = ["mse", "hinge", "binary_cross_entropy", "cross_entropy", "l2", "LOSSES", "Loss"]
@@ -128,8 +128,7 @@ def l2(params: Iterable[Value], alpha: float) -> Value:
     Σ p² is one fused node: `Value.dot` with the parameters as both weights and
     inputs (each p then gets the gradient p + p = 2p).
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < math.inf:
-        raise ValueError(f"l2 alpha must be a finite number >= 0, got {alpha!r}")
+    alpha = number_at_least("l2 alpha", alpha, 0)
     params = list(params)
     return alpha * Value.dot(params, params)
 

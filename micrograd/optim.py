@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from numbers import Real
 from typing import Any, Callable
 
+from micrograd._checks import finite_number, int_at_least, number_at_least, positive_number
 from micrograd.engine import Value
 
 __all__ = [
@@ -35,34 +35,19 @@ __all__ = [
 Schedule = Callable[[int], float]
 
 
-def _number(name: str, x: object) -> float:
-    """x as a float if it is a finite real number (not a bool), else an error naming it."""
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{name} must be a number, got {type(x).__name__} {x!r}")
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x!r}")
-    return float(x)
-
-
 def _check_lr(lr: object, name: str = "lr") -> float:
-    x = _number(name, lr)
-    if x <= 0:
-        raise ValueError(f"{name} must be > 0, got {lr!r}")
-    return x
-
-
-def _check_at_least_0(name: str, x: object) -> float:
-    value = _number(name, x)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {x!r}")
-    return value
+    return positive_number(name, lr)
 
 
 def _check_betas(betas: object) -> tuple[float, float]:
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+    if not isinstance(betas, (tuple, list)):
+        raise TypeError(
+            f"betas must be a pair (beta1, beta2), got {type(betas).__name__} {betas!r}"
+        )
+    if len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     for i, beta in enumerate(betas):
-        if not 0 <= _number(f"betas[{i}]", beta) < 1:
+        if not 0 <= finite_number(f"betas[{i}]", beta) < 1:
             raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
     return float(betas[0]), float(betas[1])
 
@@ -145,34 +130,26 @@ class Optimizer:
             raise ValueError(
                 f"optimizer hyperparameters must be {list(self._hyperparameters)}, got {hyper!r}"
             )
-        try:
-            attributes = self._check(hyper)
-        except TypeError as error:  # a wrong type in a file is a bad value, like the rest
-            raise ValueError(f"optimizer state: {error}") from None
-        count = state["step_count"]
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValueError(f"optimizer step_count must be an int >= 0, got {count!r}")
-        attributes["step_count"] = count
         buffers = state["buffers"]
         if not isinstance(buffers, dict) or set(buffers) != set(self._buffers):
             raise ValueError(f"optimizer buffers must be {list(self._buffers)}, got {buffers!r}")
-        for name in self._buffers:
-            attributes[name] = self._checked_buffer(name, buffers[name])
+        try:  # a wrong type in a file is a bad value, like the rest: all ValueErrors
+            attributes = self._check(hyper)
+            attributes["step_count"] = int_at_least("step_count", state["step_count"], 0)
+            for name in self._buffers:
+                attributes[name] = self._checked_buffer(name, buffers[name])
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"optimizer {error}") from None
         return attributes
 
     def _checked_buffer(self, name: str, values: object) -> list[float]:
         if not isinstance(values, list) or len(values) != len(self.params):
             raise ValueError(
-                f"optimizer buffer {name!r} must be a list of {len(self.params)} numbers "
+                f"buffer {name!r} must be a list of {len(self.params)} numbers "
                 f"(one per parameter), got {type(values).__name__} of length "
                 f"{len(values) if isinstance(values, list) else '?'}"
             )
-        for i, x in enumerate(values):
-            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                raise ValueError(
-                    f"optimizer buffer {name!r}[{i}] must be a finite number, got {x!r}"
-                )
-        return [float(x) for x in values]
+        return [finite_number(f"buffer {name!r}[{i}]", x) for i, x in enumerate(values)]
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._hyperparameters)
@@ -210,11 +187,15 @@ class SGD(Optimizer):
 
     def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
         checked = super()._check(hyperparameters)
-        checked["momentum"] = _check_at_least_0("momentum", hyperparameters["momentum"])
-        checked["weight_decay"] = _check_at_least_0("weight_decay", hyperparameters["weight_decay"])
+        checked["momentum"] = number_at_least("momentum", hyperparameters["momentum"], 0)
+        checked["weight_decay"] = number_at_least(
+            "weight_decay", hyperparameters["weight_decay"], 0
+        )
         nesterov = hyperparameters["nesterov"]
         if not isinstance(nesterov, bool):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+            raise TypeError(
+                f"nesterov must be True or False, got {type(nesterov).__name__} {nesterov!r}"
+            )
         if nesterov and checked["momentum"] == 0.0:
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0.0")
         checked["nesterov"] = nesterov
@@ -264,8 +245,10 @@ class Adam(Optimizer):
     def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
         checked = super()._check(hyperparameters)
         checked["betas"] = _check_betas(hyperparameters["betas"])
-        checked["eps"] = _check_at_least_0("eps", hyperparameters["eps"])
-        checked["weight_decay"] = _check_at_least_0("weight_decay", hyperparameters["weight_decay"])
+        checked["eps"] = number_at_least("eps", hyperparameters["eps"], 0)
+        checked["weight_decay"] = number_at_least(
+            "weight_decay", hyperparameters["weight_decay"], 0
+        )
         return checked
 
     def _update(self) -> None:
@@ -311,12 +294,6 @@ class AdamW(Adam):
 # ---- learning-rate schedules: step number -> learning rate -------------------------
 
 
-def _check_steps(name: str, n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {n!r}")
-    return n
-
-
 def constant(lr: float) -> Schedule:
     """The same learning rate at every step."""
     lr = _check_lr(lr)
@@ -332,8 +309,8 @@ def linear_decay(start: float, end: float, steps: int) -> Schedule:
 
     micrograd's demo: `linear_decay(1.0, 0.1, 100)` gives 1.0 - 0.9 * k / 100.
     """
-    start, end = _check_lr(start, "start"), _check_at_least_0("end", end)
-    steps = _check_steps("steps", steps)
+    start, end = _check_lr(start, "start"), number_at_least("end", end, 0)
+    steps = int_at_least("steps", steps, 1)
 
     def schedule(step: int) -> float:
         return start - (start - end) * min(step, steps) / steps
@@ -344,9 +321,9 @@ def linear_decay(start: float, end: float, steps: int) -> Schedule:
 def step_decay(start: float, factor: float, every: int) -> Schedule:
     """`start`, multiplied by `factor` every `every` steps (e.g. halve every 50)."""
     start = _check_lr(start, "start")
-    if not 0 < _number("factor", factor) <= 1:
+    if not 0 < finite_number("factor", factor) <= 1:
         raise ValueError(f"factor must be in (0, 1], got {factor!r}")
-    every = _check_steps("every", every)
+    every = int_at_least("every", every, 1)
 
     def schedule(step: int) -> float:
         return start * factor ** (step // every)
@@ -359,8 +336,8 @@ def cosine(start: float, end: float = 0.0, steps: int = 100) -> Schedule:
 
     It decays slowly at first and at the end, fastest in the middle.
     """
-    start, end = _check_lr(start, "start"), _check_at_least_0("end", end)
-    steps = _check_steps("steps", steps)
+    start, end = _check_lr(start, "start"), number_at_least("end", end, 0)
+    steps = int_at_least("steps", steps, 1)
 
     def schedule(step: int) -> float:
         return end + (start - end) * (1.0 + math.cos(math.pi * min(step, steps) / steps)) / 2.0

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Union
 
+from micrograd._checks import int_at_least
 from micrograd.nn import Module
 from micrograd.train import History, predict, predicted_class
 
@@ -80,8 +81,7 @@ def plot_decision_boundary(
     """
     if len(X) == 0 or any(len(x) != 2 for x in X):
         raise ValueError("plot_decision_boundary needs a non-empty list of 2-D points")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    resolution = int_at_least("resolution", resolution, 2)
     fig = _figure(5.5, 4.5)  # first: without matplotlib, fail before computing anything
     xs = [x[0] for x in X]
     ys = [x[1] for x in X]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
+from micrograd._checks import int_at_least, number_at_least
 from micrograd.data import Seed, _rng
 from micrograd.engine import Value, no_grad
 from micrograd.losses import LOSSES, Loss, l2
@@ -103,16 +104,13 @@ def fit(
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
     if len(X) == 0:
         raise ValueError("fit needs at least one row, got an empty X")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be None (full batch) or an int >= 1, got {batch_size!r}")
+    if batch_size is not None:
+        batch_size = int_at_least("batch_size (None: the full batch)", batch_size, 1)
     per_epoch = 1 if batch_size is None else math.ceil(len(X) / batch_size)
     total_steps = _total_steps(steps, epochs, per_epoch)
     if schedule is not None and not callable(schedule):
         raise TypeError(f"schedule must be a function from step to lr, got {schedule!r}")
-    if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not 0 <= reg < math.inf:
-        raise ValueError(f"reg must be a finite number >= 0, got {reg!r}")
+    reg = number_at_least("reg", reg, 0)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
     if track_accuracy is None:
@@ -168,10 +166,9 @@ def _total_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
         raise ValueError(
             f"give steps or epochs (one of them), got steps={steps!r}, epochs={epochs!r}"
         )
-    name, n = ("steps", steps) if steps is not None else ("epochs", epochs)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {n!r}")
-    return n if steps is not None else n * per_epoch
+    if steps is not None:
+        return int_at_least("steps", steps, 1)
+    return int_at_least("epochs", epochs, 1) * per_epoch
 
 
 def _stream(X: Sequence, y: Sequence, batch_size: int | None, seed: Seed) -> Iterator:

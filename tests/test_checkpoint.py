@@ -236,6 +236,14 @@ def test_an_invalid_architecture_is_refused_naming_it(tmp_path):
         MLP.load(path)
 
 
+def test_a_layer_size_of_the_wrong_type_in_a_file_is_a_value_error_naming_it(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [4, 1], rng=random.Random(0)).save(path)
+    edit(path, lambda d: d["model"]["config"].update(nin="2"))
+    with pytest.raises(ValueError, match="MLP nin must be an int >= 1, got str '2'"):
+        MLP.load(path)
+
+
 def test_loading_a_layer_file_as_an_mlp_is_refused(tmp_path):
     Layer(2, 3).save(tmp_path / "layer.json")
     with pytest.raises(ValueError, match="holds model type Layer, not MLP"):

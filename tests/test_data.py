@@ -95,13 +95,30 @@ def test_blobs_take_centres_of_any_dimension():
     "call, message",
     [
         (lambda: make_moons(1), "n must be an int >= 2, got 1"),
-        (lambda: make_moons(10, noise=-0.1), "noise must be a finite number >= 0, got -0.1"),
+        (lambda: make_moons(10, noise=-0.1), "noise must be >= 0, got -0.1"),
+        (lambda: make_moons(10, noise=math.inf), "noise must be finite, got inf"),
         (lambda: make_circles(10, factor=1.5), r"factor must be in \(0, 1\), got 1.5"),
         (lambda: make_spirals(10, classes=0), "classes must be an int >= 1, got 0"),
     ],
 )
 def test_bad_arguments_are_rejected_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: make_moons("100"), "n must be an int >= 2, got str '100'"),
+        (lambda: make_circles(10.0), "n must be an int >= 2, got float 10.0"),
+        (lambda: make_spirals(10, classes=2.0), "classes must be an int >= 1, got float 2.0"),
+        (lambda: make_moons(10, noise="0.1"), "noise must be a number, got str '0.1'"),
+        (lambda: make_blobs(10, std=None), "std must be a number, got NoneType None"),
+        (lambda: batches([[1.0]], [1], batch_size=1.0), "batch_size must be an int >= 1"),
+    ],
+)
+def test_an_argument_of_the_wrong_type_is_a_type_error_naming_it(call, message):
+    with pytest.raises(TypeError, match=message):
         call()
 
 

@@ -205,8 +205,13 @@ def test_l2_gradient_is_two_alpha_p():
 
 
 def test_l2_rejects_a_negative_alpha():
-    with pytest.raises(ValueError, match="l2 alpha must be a finite number >= 0, got -1"):
+    with pytest.raises(ValueError, match="l2 alpha must be >= 0, got -1"):
         l2([Value(1.0)], -1)
+
+
+def test_l2_alpha_that_is_not_a_number_is_a_type_error():
+    with pytest.raises(TypeError, match="l2 alpha must be a number, got str '0.1'"):
+        l2([Value(1.0)], "0.1")
 
 
 @pytest.mark.parametrize("loss", [mse, hinge, binary_cross_entropy])

@@ -133,7 +133,6 @@ def test_matches_torch_optim_step_for_step(torch_name, ours, options):
         (lambda ps: SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs a momentum > 0"),
         (lambda ps: Adam(ps, betas=(0.9, 1.0)), r"^betas\[1\] must be in \[0, 1\), got 1.0$"),
         (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"^betas\[0\] must be in \[0, 1\), got -0.1$"),
-        (lambda ps: Adam(ps, betas=0.9), r"^betas must be a pair"),
         (lambda ps: Adam(ps, eps=-1e-8), r"^eps must be >= 0"),
     ],
 )
@@ -152,9 +151,32 @@ def test_parameters_must_be_values():
         SGD([Value(1.0), 2.0], lr=0.1)
 
 
-def test_a_learning_rate_that_is_not_a_number_is_a_type_error():
-    with pytest.raises(TypeError, match="lr must be a number, got str '0.1'"):
-        SGD(params_at(START), lr="0.1")
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda ps: SGD(ps, lr="0.1"), r"^lr must be a number, got str '0.1'$"),
+        (lambda ps: Adam(ps, betas=0.9), r"^betas must be a pair \(beta1, beta2\), got float 0.9$"),
+        (lambda ps: Adam(ps, betas=(0.9, "0.999")), r"^betas\[1\] must be a number, got str"),
+        (lambda ps: SGD(ps, lr=0.1, momentum=None), r"^momentum must be a number, got NoneType"),
+        (lambda ps: SGD(ps, lr=0.1, nesterov=1), r"^nesterov must be True or False, got int 1$"),
+    ],
+)
+def test_a_hyperparameter_of_the_wrong_type_is_a_type_error(build, message):
+    with pytest.raises(TypeError, match=message):
+        build(params_at(START))
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: linear_decay(1.0, 0.1, 10.0), r"^steps must be an int >= 1, got float 10.0$"),
+        (lambda: cosine(1.0, 0.1, "100"), r"^steps must be an int >= 1, got str '100'$"),
+        (lambda: step_decay(1.0, "0.5", 10), r"^factor must be a number, got str '0.5'$"),
+    ],
+)
+def test_a_schedule_argument_of_the_wrong_type_is_a_type_error(build, message):
+    with pytest.raises(TypeError, match=message):
+        build()
 
 
 # ---- state: resuming exactly ------------------------------------------------------------------
@@ -211,7 +233,10 @@ def test_load_state_dict_restores_hyperparameters():
     [
         (lambda s: s.update(type="SGD"), "optimizer state is for 'SGD', not 'Adam'"),
         (lambda s: s["buffers"]["m"].pop(), "buffer 'm' must be a list of 4 numbers"),
-        (lambda s: s["buffers"]["v"].__setitem__(2, math.nan), r"buffer 'v'\[2\] must be a finite"),
+        (
+            lambda s: s["buffers"]["v"].__setitem__(2, math.nan),
+            r"buffer 'v'\[2\] must be finite, got nan",
+        ),
         (lambda s: s["hyperparameters"].update(lr=-1.0), "lr must be > 0, got -1.0"),
         (lambda s: s["hyperparameters"].update(lr="fast"), "lr must be a number"),
         (lambda s: s.update(step_count=-1), "step_count must be an int >= 0"),

@@ -189,8 +189,9 @@ def test_an_infinite_gradient_stops_fit_before_the_update():
         ({"steps": 3, "epochs": 3}, "give steps or epochs"),
         ({"steps": 0}, "steps must be an int >= 1, got 0"),
         ({"steps": 1, "loss": "l1"}, "unknown loss 'l1'"),
-        ({"steps": 1, "batch_size": 0}, "batch_size must be None"),
-        ({"steps": 1, "reg": -1.0}, "reg must be a finite number >= 0"),
+        ({"steps": 1, "batch_size": 0}, r"batch_size \(None: the full batch\) must be an int >= 1"),
+        ({"steps": 1, "reg": -1.0}, r"reg must be >= 0, got -1.0"),
+        ({"steps": 1, "reg": math.nan}, r"reg must be finite, got nan"),
     ],
 )
 def test_bad_arguments_are_rejected_before_training(options, message):
@@ -198,6 +199,24 @@ def test_bad_arguments_are_rejected_before_training(options, message):
     model = demo_model()
     before = model.state_dict()
     with pytest.raises(ValueError, match=message):
+        fit(model, X, y, progress=False, **options)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"steps": 3.0}, "steps must be an int >= 1, got float 3.0"),
+        ({"epochs": "2"}, "epochs must be an int >= 1, got str '2'"),
+        ({"steps": 1, "batch_size": 4.0}, r"batch_size \(None: the full batch\) must be an int"),
+        ({"steps": 1, "reg": "0.1"}, "reg must be a number, got str '0.1'"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_type_errors_before_training(options, message):
+    X, y = moons(10)
+    model = demo_model()
+    before = model.state_dict()
+    with pytest.raises(TypeError, match=message):
         fit(model, X, y, progress=False, **options)
     assert model.state_dict() == before
 
@@ -274,6 +293,21 @@ def test_decision_boundary_plot_saves_a_png(tmp_path):
     X, y = moons(20)
     plot_decision_boundary(demo_model(), X, y, tmp_path / "boundary.png", resolution=10)
     assert (tmp_path / "boundary.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    "resolution, error, message",
+    [
+        (10.0, TypeError, "resolution must be an int >= 2, got float 10.0"),
+        (1, ValueError, "resolution must be an int >= 2, got 1"),
+    ],
+)
+def test_decision_boundary_resolution_must_be_an_int_of_at_least_2(resolution, error, message):
+    from micrograd.plot import plot_decision_boundary
+
+    X, y = moons(4)
+    with pytest.raises(error, match=message):
+        plot_decision_boundary(demo_model(), X, y, resolution=resolution)
 
 
 def test_plotting_without_matplotlib_says_how_to_install_it(monkeypatch):
