@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from numbers import Real
 from typing import Any, Callable
 
 from micrograd._checks import finite_number, int_at_least, number_at_least, positive_number
@@ -81,9 +82,27 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Change every parameter by the update rule, using its current `grad`."""
+        """Change every parameter by the update rule, using its current `grad`.
+
+        Every gradient must be a plain number: after `backward(create_graph=True)`
+        they are Values, and step() raises TypeError before changing anything.
+        """
+        self._check_gradients()
         self._update()
         self.step_count += 1
+
+    def _check_gradients(self) -> None:
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if isinstance(g, Value):
+                name = f"params[{i}]" + (f" ({p.label!r})" if p.label else "")
+                raise TypeError(
+                    f"{name}.grad is a Value (backward(create_graph=True) makes gradients "
+                    "Values); an optimizer steps with plain numbers: set p.grad = float(p.grad) "
+                    "for every parameter, or call backward() without create_graph"
+                )
+            if isinstance(g, bool) or not isinstance(g, Real):
+                raise TypeError(f"params[{i}].grad must be a number, got {type(g).__name__} {g!r}")
 
     def _update(self) -> None:
         raise NotImplementedError

@@ -80,6 +80,23 @@ def test_step_counts_steps_and_zero_grad_clears_gradients():
     assert all(p.grad == 0.0 for p in params)
 
 
+# ---- gradients must be plain numbers ------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps, lr=0.1)])
+def test_step_after_backward_with_create_graph_is_a_type_error_that_changes_nothing(make):
+    params = params_at(START)
+    optimizer = make(params)
+    Value.sum(p * p for p in params).backward(create_graph=True)  # every p.grad is a Value
+    before = optimizer.state_dict()
+    with pytest.raises(
+        TypeError, match=r"params\[0\]\.grad is a Value .*float\(p\.grad\).*without create_graph"
+    ):
+        optimizer.step()
+    assert [p.data for p in params] == START
+    assert optimizer.state_dict() == before
+
+
 # ---- PyTorch parity (float64, several steps) ----------------------------------------------
 
 
