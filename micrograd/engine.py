@@ -17,9 +17,10 @@ How a node is stored (the layout is what makes the engine small and fast):
   into one node keeps the slope σ'(s) of its activation in `_db` (1.0 for none),
   and the derivatives of s in `_da`: the chain rule multiplies them in backward()
   in the same order as the elementary graph would, so the gradients are the same
-  floats. A relu that is off (slope 0) passes nothing on, so backward() skips
-  it and it keeps no `_da`. A dot node also keeps its inputs (Values and
-  numbers) in `_b`.
+  floats. A dot node also keeps its inputs (Values and numbers) in `_b`.
+- A relu that is off passes nothing on, not even an infinite gradient (as in
+  PyTorch). It is stored in the fused form with `_da` None, fused or not, and
+  backward() skips it.
 - A leaf (an input or a parameter) has `_a` None.
 
 No node holds a closure or a reference to anything made after it, so a graph
@@ -92,7 +93,12 @@ def _as_float(x: object, what: str) -> float:
     if type(x) is float:  # the common cases first: the checks below cost ~0.5 µs an op
         return x
     if type(x) is int:
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(
+                f"{what} needs a number that fits a float, got an int of {x.bit_length()} bits"
+            ) from None
     if isinstance(x, Value):
         raise TypeError(
             f"{what} needs a real number, got {x!r}; use .data for its number "
@@ -151,7 +157,11 @@ def _checked_pow(base: float, exponent: float, describe: Callable[[], str]) -> f
 
 def _relu(x: float) -> tuple[float, float]:
     # d/dx relu(x) = 1 if x > 0 else 0 (0 at the kink, as PyTorch)
-    return (x, 1.0) if x > 0.0 else (0.0, 0.0)
+    if x > 0.0:
+        return x, 1.0
+    if x <= 0.0:
+        return 0.0, 0.0
+    return x, 1.0  # NaN stays NaN and passes its gradient on, as in PyTorch
 
 
 def _tanh(x: float) -> tuple[float, float]:
@@ -302,13 +312,16 @@ class Value:
         return Value._node(-self.data, "neg", self, -1.0)
 
     def __abs__(self) -> Value:
-        # d|a|/da = sign(a), taken as 0 at a = 0 (as PyTorch)
+        # d|a|/da = sign(a), taken as 0 at a = 0 (as PyTorch); NaN for NaN
         x = self.data
-        return Value._node(abs(x), "abs", self, 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0))
+        sign = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else math.nan
+        return Value._node(abs(x), "abs", self, sign)
 
     def relu(self) -> Value:
         """max(0, x)."""
         y, slope = _relu(self.data)
+        if slope == 0.0:  # off: passes nothing on (see the module docstring)
+            return Value._node(y, "relu", (self,), None, None, 0.0)
         return Value._node(y, "relu", self, slope)
 
     def tanh(self) -> Value:
@@ -345,7 +358,7 @@ class Value:
             raise ValueError(f"sqrt() is undefined for {_describe(self)}")
         r = math.sqrt(x)
         # d/dx sqrt(x) = 1 / (2 sqrt(x)), infinite at 0
-        return Value._node(r, "sqrt", self, 0.5 / r if r > 0.0 else math.inf)
+        return Value._node(r, "sqrt", self, math.inf if r == 0.0 else 0.5 / r)
 
     # ---- fused n-ary nodes ------------------------------------------------------
 
@@ -384,14 +397,26 @@ class Value:
         bias are Values. With `activation` ("relu", "tanh" or "sigmoid") the node
         is a whole neuron, σ(Σ w·x + b): still one node.
         """
+        if not (hasattr(weights, "__len__") and hasattr(inputs, "__len__")):
+            raise TypeError(
+                "Value.dot() needs weights and inputs as sequences (lists, tuples, arrays), "
+                f"got {type(weights).__name__} and {type(inputs).__name__}"
+            )
         if len(weights) != len(inputs):
             raise ValueError(
                 f"Value.dot() needs as many weights as inputs, got {len(weights)} and {len(inputs)}"
             )
+        for i, w in enumerate(weights):
+            if not isinstance(w, Value):
+                raise TypeError(f"Value.dot() weights[{i}] must be a Value, got {w!r}")
+        if bias is not None and not isinstance(bias, Value):
+            raise TypeError(f"Value.dot() bias must be a Value or None, got {bias!r}")
         if activation is not None and activation not in ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)} or None"
             )
+        if not weights and bias is None:  # nothing to depend on: a constant
+            return Value(ACTIVATIONS[activation](0.0)[0] if activation else 0.0)
         return _dot_node(weights, bias, *_split_inputs(inputs), activation)
 
     # ---- backward -------------------------------------------------------------
@@ -420,11 +445,11 @@ class Value:
             g = node.grad
             a = node._a
             if type(a) is tuple:  # a fused node: σ'(s) in _db, then ds/dparent in _da
-                slope = node._db
-                if slope == 0.0:  # a relu that is off passes nothing on
+                local_grads = node._da
+                if local_grads is None:  # a relu that is off passes nothing on
                     continue
-                g *= slope
-                for parent, local in zip(a, node._da):
+                g *= node._db
+                for parent, local in zip(a, local_grads):
                     parent.grad += local * g
             else:
                 a.grad += node._da * g
@@ -451,9 +476,9 @@ class Value:
         if a is None:
             return ()
         if type(a) is tuple:  # a fused node: the chain rule through its activation
-            slope = self._db
-            if slope == 0.0:  # a relu that is off (its _da is not kept)
+            if self._da is None:  # a relu that is off
                 return (0.0,) * len(a)
+            slope = self._db
             return self._da if slope == 1.0 else tuple(d * slope for d in self._da)
         return (self._da,) if self._b is None else (self._da, self._db)
 
@@ -577,7 +602,7 @@ def _dot_node(weights, bias, inputs, input_data, positions, activation=None) -> 
         input_nodes = tuple(inputs[i] for i in positions)
         w_data = [w_data[i] for i in positions]
     parents = (*weights, *input_nodes) if bias is None else (*weights, *input_nodes, bias)
-    if slope == 0.0:  # a relu that is off passes nothing on: no local derivatives needed
+    if slope == 0.0 and activation == "relu":  # off: passes nothing on, needs no locals
         return Value._node(y, op, parents, None, inputs, slope)
     # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1; times dσ/ds = slope, in backward()
     local = (*input_data, *w_data) if bias is None else (*input_data, *w_data, 1.0)
@@ -663,7 +688,7 @@ _VALUE_RULES = {
     "sigmoid": lambda out, a: (out * (1.0 - out),),  # σ(a) (1 - σ(a))
     "exp": lambda out, a: (out,),  # e**a
     "log": lambda out, a: (1.0 / a,),  # 1/a
-    "sqrt": lambda out, a: (0.5 / out if out.data > 0.0 else math.inf,),  # 1 / (2 sqrt(a))
+    "sqrt": lambda out, a: (math.inf if out.data == 0.0 else 0.5 / out,),  # 1 / (2 sqrt(a))
 }
 
 # dσ/ds of a fused neuron node's activation, from its output y = σ(s).
@@ -679,11 +704,12 @@ def _contributions_as_values(node: Value, g: Value) -> list[tuple[Value, Value |
     """_contributions() with Values: what node passes to each parent, as a graph.
 
     The same products in the same order as backward(), so the numbers are the same
-    floats; but each local derivative is built with Value ops from the operands.
+    floats (but for the sign of a zero gradient: see _accumulate); each local
+    derivative is built with Value ops from the operands.
     """
     a = node._a
     if type(a) is tuple:
-        if node._db == 0.0:  # a relu that is off passes nothing on
+        if node._da is None:  # a relu that is off passes nothing on
             return []
         if node._op == "sum":
             return [(parent, local * g) for parent, local in zip(a, node._da)]
@@ -704,16 +730,41 @@ def _contributions_as_values(node: Value, g: Value) -> list[tuple[Value, Value |
 
 
 def _backward_creating_graph(root: Value, order: list[Value]) -> None:
-    """backward() with gradients that are Values, each with a graph of its own."""
+    """backward() with gradients that are Values, each with a graph of its own.
+
+    Leaves accumulate Values, which can be differentiated again. Interior nodes
+    keep only the number: a gradient's graph often refers to the node it belongs
+    to (the gradient of x*x is 2*x), and storing it there would make a reference
+    cycle. A leaf and its gradient can still form one, as in PyTorch; grad()
+    returns the gradients without storing them, and makes none.
+    """
     with enable_grad():  # the gradient graph is recorded even under no_grad()
         seed = Value(1.0)
         if not order:  # root is a leaf
             root.grad = _accumulate(root.grad, seed)
             return
-        root.grad = seed
-        for node in order:
-            for parent, contribution in _contributions_as_values(node, node.grad):
-                parent.grad = _accumulate(parent.grad, contribution)
+        grads = _sweep(order, {root: seed}, create_graph=True)
+    for node, g in grads.items():
+        if node._a is None:  # a leaf: accumulates across calls
+            node.grad = _accumulate(node.grad, g)
+        else:
+            node.grad = float(g)
+
+
+def _sweep(order: list[Value], grads: dict, create_graph: bool) -> dict:
+    """The backward sweep over `order` (roots first), from and into the dict `grads`.
+
+    A node that nothing reached passes on 0 * its local derivatives, as in backward().
+    """
+    for node in order:
+        g = grads.get(node, 0.0)
+        if create_graph:
+            for parent, contribution in _contributions_as_values(node, g):
+                grads[parent] = _accumulate(grads.get(parent, 0.0), contribution)
+        else:  # backward()'s arithmetic exactly, so the floats are the same
+            for parent, contribution in _contributions(node, g):
+                grads[parent] = grads.get(parent, 0.0) + contribution
+    return grads
 
 
 def _contributions(node: Value, g: float) -> list[tuple[Value, float]]:
@@ -721,22 +772,24 @@ def _contributions(node: Value, g: float) -> list[tuple[Value, float]]:
 
     This is backward()'s arithmetic (which inlines it), for grad() and step-by-step
     sweeps. A fused neuron multiplies g by its activation's slope first, and a relu
-    that is off passes nothing on (PyTorch does the same, so no 0 * inf = NaN).
+    that is off passes nothing on (as in PyTorch: no 0 * inf = NaN).
     """
     a = node._a
     if type(a) is tuple:
-        slope = node._db
-        if slope == 0.0:
+        if node._da is None:  # a relu that is off
             return []
-        g *= slope
+        g *= node._db
         return [(parent, local * g) for parent, local in zip(a, node._da)]
     if node._b is None:
         return [(a, node._da * g)]
     return [(a, node._da * g), (node._b, node._db * g)]
 
 
-def _accumulate(total: float | Value, contribution: Value) -> Value:
-    """total + contribution, without a node for adding to a gradient that is still 0."""
+def _accumulate(total: float | Value, contribution: Value | float) -> Value | float:
+    """total + contribution, without a node for adding to a gradient that is still 0.
+
+    (backward() computes 0.0 + c there, which turns a -0.0 into 0.0; this keeps -0.0.)
+    """
     if type(total) is float and total == 0.0:
         return contribution
     return total + contribution
@@ -766,44 +819,36 @@ def grad(
     for v in inputs:
         if not isinstance(v, Value):
             raise TypeError(f"grad() inputs must be Values, got {type(v).__name__} {v!r}")
-    if grad_outputs is None:
-        grad_outputs = [1.0] * len(outputs)
-    elif len(grad_outputs) != len(outputs):
+    grad_outputs = [1.0] * len(outputs) if grad_outputs is None else list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
         raise ValueError(
             f"grad() needs one grad_output per output, got {len(grad_outputs)} for {len(outputs)}"
         )
+    roots = [out for out in outputs if isinstance(out, Value)]
     token = _grad_enabled.set(create_graph)  # record the gradient graph only when asked
     try:
         grads: dict[Value, float | Value] = {}
         for out, seed in zip(outputs, grad_outputs):
-            if not isinstance(out, Value):
-                continue
-            seed = (
-                (seed if isinstance(seed, Value) else Value(seed)) if create_graph else float(seed)
-            )
-            grads[out] = _accumulate(grads.get(out, 0.0), seed)
-        roots = [out for out in outputs if isinstance(out, Value)]
-        for node in _interior_nodes_root_first(roots, reset_grads=False):
-            g = grads.get(node)
-            if g is None:
-                continue
-            if create_graph:
-                for parent, contribution in _contributions_as_values(node, g):
-                    grads[parent] = _accumulate(grads.get(parent, 0.0), contribution)
-            else:  # backward()'s arithmetic exactly, so the floats are the same
-                for parent, contribution in _contributions(node, g):
-                    grads[parent] = grads.get(parent, 0.0) + contribution
+            if not isinstance(seed, Value):
+                seed = _as_float(seed, "grad() grad_outputs")
+                seed = Value(seed) if create_graph else seed
+            elif not create_graph:
+                seed = seed.data
+            if isinstance(out, Value):
+                grads[out] = _accumulate(grads.get(out, 0.0), seed)
+        order = _interior_nodes_root_first(roots, reset_grads=False)
+        _sweep(order, grads, create_graph)
     finally:
         _grad_enabled.reset(token)
-    result = []
-    for i, x in enumerate(inputs):
-        if x not in grads and not allow_unused:
-            raise ValueError(
-                f"grad() input {i} ({x!r}) does not influence the outputs; "
-                "pass allow_unused=True to get 0.0 for it"
-            )
-        result.append(grads.get(x, 0.0))
-    return result
+    if not allow_unused:
+        in_graph = {*roots, *order, *(p for node in order for p in node.parents)}
+        for i, x in enumerate(inputs):
+            if x not in in_graph:
+                raise ValueError(
+                    f"grad() input {i} ({x!r}) does not influence the outputs; "
+                    "pass allow_unused=True to get 0.0 for it"
+                )
+    return [grads.get(x, 0.0) for x in inputs]
 
 
 def _interior_nodes_root_first(roots: Sequence[Value], reset_grads: bool = True) -> list[Value]:
@@ -845,4 +890,4 @@ def _interior_nodes_root_first(roots: Sequence[Value], reset_grads: bool = True)
     return finished
 
 
-_FINISH = object()  # stack marker in _interior_nodes_root_first
+_FINISH = object()  # the stack marker of the depth-first searches above: "the node below is done"

@@ -312,9 +312,7 @@ def test_value_sum_is_bit_identical_to_builtin_sum(rng, n):
     assert fused.data.hex() == chain.data.hex()
     fused.backward()
     chain.backward()
-    assert_all_close(
-        [v.grad for v in fused_leaves], [v.grad for v in chain_leaves], rel=1e-12, abs_=1e-12
-    )
+    assert [v.grad.hex() for v in fused_leaves] == [v.grad.hex() for v in chain_leaves]
 
 
 @pytest.mark.parametrize("n", [1, 3, 16, 64])
@@ -342,7 +340,7 @@ def test_value_dot_is_bit_identical_to_the_elementary_chain(rng, n, with_bias, n
     fused_data, fused_grads = build(fused=True)
     chain_data, chain_grads = build(fused=False)
     assert fused_data.hex() == chain_data.hex()
-    assert_all_close(fused_grads, chain_grads, rel=1e-12, abs_=1e-12)
+    assert [g.hex() for g in fused_grads] == [g.hex() for g in chain_grads]
 
 
 # ---- comparisons, equality, hashing, float() --------------------------------------
@@ -986,3 +984,68 @@ def test_fused_mlp_accepts_a_numpy_row_like_the_unfused_one():
     row = np.array([0.5, -1.25])
     assert unfused(row).data == unfused([0.5, -1.25]).data
     assert fused(row).data == fused([0.5, -1.25]).data
+
+
+# ---- NaN, infinity and relus that are off ---------------------------------------------------
+
+
+def test_relu_of_nan_is_nan_and_passes_its_gradient_on_as_pytorch():
+    x = Value(math.nan)
+    y = x.relu()
+    y.backward()
+    assert math.isnan(y.data)
+    assert x.grad == 1.0
+
+
+@pytest.mark.parametrize("op", ["sqrt", "abs"])
+def test_a_nan_input_gets_a_nan_slope(op):
+    x = Value(math.nan)
+    y = getattr(x, op)() if op != "abs" else abs(x)
+    assert math.isnan(y.local_grads[0])
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "elementary"])
+def test_a_relu_that_is_off_passes_nothing_on_even_an_infinite_gradient(fused):
+    # relu(-1) = 0, and sqrt's slope at 0 is infinite: 0 * inf would be NaN
+    w, x = Value(-1.0), Value(1.0)
+    s = Value.dot([w], [x], None, "relu") if fused else (w * x).relu()
+    s.sqrt().backward()
+    assert (w.grad, x.grad) == (0.0, 0.0)
+
+
+def test_a_saturated_tanh_passes_its_zero_slope_on_fused_as_elementary():
+    # tanh(30) is exactly 1.0, so its slope is 0; sqrt(1 - 1) has an infinite slope
+    def gradient(fused):
+        w, x = Value(30.0), Value(1.0)
+        t = Value.dot([w], [x], None, "tanh") if fused else (w * x).tanh()
+        (1 - t).sqrt().backward()
+        return w.grad
+
+    assert math.isnan(gradient(fused=True)) and math.isnan(gradient(fused=False))
+
+
+# ---- Value.dot: bad input ---------------------------------------------------------------------
+
+
+def test_value_dot_rejects_a_plain_number_weight_by_position():
+    with pytest.raises(TypeError, match=r"weights\[0\] must be a Value, got 1.0"):
+        Value.dot([1.0], [Value(1.0)])
+
+
+def test_value_dot_rejects_a_plain_number_bias():
+    with pytest.raises(TypeError, match="bias must be a Value or None, got 0.5"):
+        Value.dot([Value(1.0)], [Value(1.0)], 0.5)
+
+
+def test_value_dot_rejects_inputs_without_a_length():
+    with pytest.raises(TypeError, match="sequences"):
+        Value.dot([Value(1.0)], (x for x in [1.0]))
+
+
+def test_value_dot_of_nothing_is_a_constant_leaf():
+    assert Value.dot([], []).is_leaf()
+
+
+def test_an_int_too_large_for_a_float_is_named():
+    with pytest.raises(OverflowError, match="Value\\(\\) needs a number that fits a float"):
+        Value(10**400)
