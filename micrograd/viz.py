@@ -228,40 +228,45 @@ def _model_neurons(model: Any) -> list[tuple[int | None, int, Any]]:
 def _assign_neurons(order: list[Value], neurons: list) -> dict[Value, int]:
     """Which neuron (an index into `neurons`) computed each node, by identity of parameters.
 
-    A neuron owns its parameters; a node with one of them as a parent (its w·x+b,
-    or unfused, each w*x and the + that adds b); a + of two of its nodes whose
-    second is a w*x (the rest of an unfused sum); and its activation (relu, tanh
-    or sigmoid applied to its sum). Everything else, such as a loss computed from
-    the output, belongs to no neuron.
+    A neuron owns its parameters and the nodes that compute it: fused, its one
+    node (w·x+b, or σ(w·x+b)); unfused, each w*x (one of its weights times a
+    non-parameter), the + that adds its bias to the first, each + that adds
+    another of its w*x, and its activation applied to that sum. Everything else,
+    such as a loss or an L2 term p*p computed from parameters, belongs to no neuron.
     """
     owner: dict[Value, int] = {}
+    bias_of: dict[Value, int] = {}
     for k, (_, _, neuron) in enumerate(neurons):
         for p in neuron.parameters():
             owner.setdefault(p, k)
+        bias_of.setdefault(neuron.b, k)
     parameters = set(owner)
     summing: set[Value] = set()  # nodes that compute part of a neuron's Σ w·x + b
     for v in order:
         parents = v.parents
         if not parents or v in owner:
             continue
-        k = next((owner[p] for p in parents if p in parameters), None)
+        k = None
+        if v.op.startswith("dot"):  # a fused neuron: one node
+            k = next((owner[p] for p in parents if p in parameters), None)
+        elif v.op == "*" and len(parents) == 2:  # w * x, one of them a weight
+            weights = [p for p in parents if p in parameters]
+            if len(weights) == 1 and weights[0] not in bias_of:
+                k = owner[weights[0]]
+        elif v.op == "+" and len(parents) == 2:  # b + w*x, or (the sum so far) + w*x
+            first, term = parents
+            if term in summing and term.op == "*":
+                k = owner[term]
+                if bias_of.get(first) != k and not (first in summing and owner[first] == k):
+                    k = None
+        elif len(parents) == 1 and parents[0] in summing:
+            j = owner[parents[0]]
+            if v.op == getattr(neurons[j][2], "activation", None):
+                owner[v] = j  # the neuron's activation
+            continue
         if k is not None:
             owner[v] = k
             summing.add(v)
-        elif (
-            v.op == "+"
-            and len(parents) == 2
-            and parents[0] in summing
-            and parents[1] in summing
-            and parents[1].op == "*"
-            and owner[parents[0]] == owner[parents[1]]
-        ):
-            owner[v] = owner[parents[0]]
-            summing.add(v)
-        elif len(parents) == 1 and parents[0] in summing:
-            k = owner[parents[0]]
-            if v.op == getattr(neurons[k][2], "activation", None):
-                owner[v] = k
     return owner
 
 
@@ -505,7 +510,7 @@ def forward_steps(root: Value) -> Iterator[ForwardStep]:
     """The forward pass in the order it could have run: leaves first, root last."""
     order = _trace(root, None)
     return (
-        ForwardStep(i, v, v.op if not v.is_leaf() else "", v.operands, v.data)
+        ForwardStep(i, v, v.op, v.operands, v.data)
         for i, v in enumerate(order)
     )
 

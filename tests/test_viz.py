@@ -14,6 +14,7 @@ import sys
 import graphviz
 import pytest
 
+from micrograd import engine
 from micrograd.engine import Value
 from micrograd.nn import MLP, Layer, Neuron
 from micrograd.viz import OP_LABELS, draw_dot
@@ -153,6 +154,12 @@ def _every_op(x: Value, y: Value) -> dict[str, Value]:
 
 
 def test_every_op_of_the_engine_has_a_label():
+    # the engine's own list of ops: those with a derivative rule, and the fused ones
+    engine_ops = set(engine._VALUE_RULES) | set(engine._ACTIVATION_SLOPE_RULES) | {"sum"}
+    assert engine_ops == set(OP_LABELS)
+
+
+def test_every_op_is_drawn_with_its_label():
     results = _every_op(Value(2.0, label="x"), Value(3.0, label="y"))
     assert {v.op for v in results.values()} == set(OP_LABELS)
 
@@ -246,7 +253,7 @@ def test_huge_tiny_nan_and_infinite_numbers_are_shown():
 
 
 def test_negative_zero_is_shown_as_zero():
-    assert "grad 0.0000" in records(draw_dot(Value(-0.0) * -0.0))["v1"]
+    assert "data 0.0000" in records(draw_dot(Value(-0.0)))["v0"]
 
 
 def test_gradients_that_are_values_after_create_graph_are_shown_as_numbers():
@@ -522,3 +529,17 @@ def test_import_micrograd_does_not_import_graphviz():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "elementary"])
+def test_an_l2_term_of_parameters_is_drawn_outside_the_neuron_boxes(fused):
+    model = MLP(2, [2, 1], fused=fused, rng=random.Random(0))
+    x = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
+    loss = (model(x) - 1.0) ** 2 + Value.sum(p * p for p in model.parameters())
+    drawing = draw_dot(loss, model=model, cluster=True)
+    in_boxes = set().union(*(ids for name, ids in clusters(drawing).items() if "_N" in name))
+    squares = {i for i, text in ovals(drawing).items() if text == "*" and i not in in_boxes}
+    assert len(squares) == model.num_parameters()  # every p*p is outside the boxes
+    if not fused:  # while each w*x of an unfused neuron is inside its box
+        inside = [i for i, text in ovals(drawing).items() if text == "*" and i in in_boxes]
+        assert len(inside) == 2 * 2 + 2
