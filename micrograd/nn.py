@@ -197,6 +197,10 @@ class Neuron(Module):
         _check_size("Neuron nin", nin)
         if activation is None:
             activation = "relu" if nonlin else "linear"
+        elif not nonlin and activation != "linear":
+            raise ValueError(
+                f"Neuron got nonlin=False and activation={activation!r}; give one of them"
+            )
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}"
@@ -208,7 +212,6 @@ class Neuron(Module):
         self.w = [Value(uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0)
         self.activation = activation
-        self.nonlin = activation != "linear"
         self.fused = fused
 
     def __call__(self, x: Sequence[Input]) -> Value:
@@ -218,6 +221,11 @@ class Neuron(Module):
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         sigma = ACTIVATIONS[self.activation]
         return act if sigma is None else sigma(act)
+
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's name: whether the neuron applies a nonlinear activation."""
+        return self.activation != "linear"
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]

@@ -149,15 +149,16 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
     # below, so put random's state back and leave the caller's random sequence as it was.
     state = random.getstate()
     try:
-        mlp = MLP(layers[0][1].in_features, nouts, activation=hidden)
+        mlp = MLP(
+            layers[0][1].in_features, nouts, activation=hidden, output_activation=layers[-1][2]
+        )
     finally:
         random.setstate(state)
-    for (_, module, activation), layer in zip(layers, mlp.layers):
+    for (_, module, _), layer in zip(layers, mlp.layers):
         weights = module.weight.detach().double().tolist()
         biases = module.bias.detach().double().tolist()
         for neuron, row, bias in zip(layer.neurons, weights, biases):
             for w, x in zip(neuron.w, row):
                 w.data = x
             neuron.b.data = bias
-            neuron.activation = activation  # the last layer's may differ from the hidden one
     return mlp

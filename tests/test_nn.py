@@ -299,3 +299,15 @@ def test_load_state_dict_rejects_a_bad_state_and_changes_nothing(corrupt, messag
     with pytest.raises(ValueError, match=message):
         model.load_state_dict(state)
     assert model.state_dict() == before
+
+
+def test_nonlin_follows_the_activation():
+    neuron = Neuron(2, activation="sigmoid", rng=random.Random(0))
+    assert neuron.nonlin
+    neuron.activation = "linear"
+    assert not neuron.nonlin
+
+
+def test_a_neuron_rejects_nonlin_false_with_a_nonlinear_activation():
+    with pytest.raises(ValueError, match="nonlin=False and activation='relu'"):
+        Neuron(3, nonlin=False, activation="relu")

@@ -281,3 +281,9 @@ def test_micrograd_torch_without_torch_says_how_to_install_it(monkeypatch):
     monkeypatch.delitem(sys.modules, "micrograd.torch")  # so that it is imported afresh
     with pytest.raises(ImportError, match=r'pip install "micrograd\[torch\]"'):
         importlib.import_module("micrograd.torch")
+
+
+def test_from_torch_builds_the_output_layer_with_its_own_activation():
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid()).double()
+    output = from_torch(net).layers[-1].neurons[0]
+    assert (output.activation, output.nonlin) == ("sigmoid", True)
