@@ -56,7 +56,9 @@ def _check_betas(betas: object) -> tuple[float, float]:
 class Optimizer:
     """Updates a fixed list of parameters from their gradients, one `step()` at a time.
 
-    Subclasses write their rule in `_update()` and list what `state_dict()` saves:
+    Subclasses write their rule in `_update(grads)`, which returns the new data of
+    every parameter and the new buffers without setting anything (so a step that
+    fails part way changes nothing), and list what `state_dict()` saves:
     `_hyperparameters` (numbers set in the constructor) and `_buffers` (one float
     per parameter, carried from step to step).
     """
@@ -88,7 +90,13 @@ class Optimizer:
         they are Values, and step() raises TypeError before changing anything.
         """
         self._check_gradients()
-        self._update()
+        # Compute everything first, then assign: if the rule raises part way (an int
+        # gradient too large for a float, say), no parameter or buffer has changed.
+        data, buffers = self._update([p.grad for p in self.params])
+        for p, x in zip(self.params, data):
+            p.data = x
+        for name, values in buffers.items():
+            setattr(self, name, values)
         self.step_count += 1
 
     def _check_gradients(self) -> None:
@@ -104,7 +112,8 @@ class Optimizer:
             if isinstance(g, bool) or not isinstance(g, Real):
                 raise TypeError(f"params[{i}].grad must be a number, got {type(g).__name__} {g!r}")
 
-    def _update(self) -> None:
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, list[float]]]:
+        """The new data of every parameter and the new buffers, by name; sets nothing."""
         raise NotImplementedError
 
     def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
@@ -220,16 +229,17 @@ class SGD(Optimizer):
         checked["nesterov"] = nesterov
         return checked
 
-    def _update(self) -> None:
-        lr, mu, wd, v = self.lr, self.momentum, self.weight_decay, self.velocity
-        for i, p in enumerate(self.params):
-            g = p.grad
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, list[float]]]:
+        lr, mu, wd, v = self.lr, self.momentum, self.weight_decay, list(self.velocity)
+        data = []
+        for i, (p, g) in enumerate(zip(self.params, grads)):
             if wd:
                 g = g + wd * p.data
             if mu:
                 v[i] = mu * v[i] + g
                 g = g + mu * v[i] if self.nesterov else v[i]
-            p.data -= lr * g
+            data.append(p.data - lr * g)
+        return data, {"velocity": v}
 
 
 class Adam(Optimizer):
@@ -237,7 +247,8 @@ class Adam(Optimizer):
 
     m tracks the mean of g and v the mean of g², both as exponential moving
     averages (`betas`) corrected for starting at 0; the step is lr * m / (√v + eps),
-    so every parameter moves at about `lr` however large its gradients.
+    so every parameter moves at about `lr` however large its gradients. `eps` must
+    be > 0: it keeps the step finite where a gradient has always been 0.
     `weight_decay` adds `weight_decay * p` to the gradient (as torch.optim.Adam).
     """
 
@@ -264,30 +275,32 @@ class Adam(Optimizer):
     def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
         checked = super()._check(hyperparameters)
         checked["betas"] = _check_betas(hyperparameters["betas"])
-        checked["eps"] = number_at_least("eps", hyperparameters["eps"], 0)
+        checked["eps"] = positive_number("eps", hyperparameters["eps"])
         checked["weight_decay"] = number_at_least(
             "weight_decay", hyperparameters["weight_decay"], 0
         )
         return checked
 
-    def _update(self) -> None:
+    def _update(self, grads: list[float]) -> tuple[list[float], dict[str, list[float]]]:
         lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
         t = self.step_count + 1
         correction1 = 1.0 - beta1**t  # m and v start at 0: early averages are too small
         correction2 = 1.0 - beta2**t
-        m, v = self.m, self.v
-        for i, p in enumerate(self.params):
-            g = p.grad
+        m, v = list(self.m), list(self.v)
+        data = []
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            x = p.data
             if wd:
                 if self._decoupled:
-                    p.data *= 1.0 - lr * wd
+                    x *= 1.0 - lr * wd
                 else:
-                    g = g + wd * p.data
+                    g = g + wd * x
             m[i] = beta1 * m[i] + (1.0 - beta1) * g
             v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
             m_hat = m[i] / correction1
             v_hat = v[i] / correction2
-            p.data -= lr * m_hat / (math.sqrt(v_hat) + eps)
+            data.append(x - lr * m_hat / (math.sqrt(v_hat) + eps))  # eps > 0: never 0 / 0
+        return data, {"m": m, "v": v}
 
 
 class AdamW(Adam):

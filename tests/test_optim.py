@@ -97,6 +97,32 @@ def test_step_after_backward_with_create_graph_is_a_type_error_that_changes_noth
     assert optimizer.state_dict() == before
 
 
+OPTIMIZERS = [
+    lambda ps: SGD(ps, lr=0.1),
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda ps: Adam(ps, lr=0.1),
+    lambda ps: AdamW(ps, lr=0.1),
+]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=["SGD", "SGD+momentum", "Adam", "AdamW"])
+def test_a_step_that_fails_part_way_changes_no_parameter_buffer_or_step_count(make):
+    params = params_at(START)
+    optimizer = make(params)
+    for p in params:
+        p.grad = 1.0
+    optimizer.step()  # non-zero buffers, to see that they are kept too
+    for p in params:
+        p.grad = 0.5
+    params[-1].grad = 10**400  # an int too large for a float: the last update raises
+    before = optimizer.state_dict()
+    data = [p.data for p in params]
+    with pytest.raises(OverflowError):
+        optimizer.step()
+    assert [p.data for p in params] == data
+    assert optimizer.state_dict() == before
+
+
 # ---- PyTorch parity (float64, several steps) ----------------------------------------------
 
 
@@ -150,7 +176,9 @@ def test_matches_torch_optim_step_for_step(torch_name, ours, options):
         (lambda ps: SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs a momentum > 0"),
         (lambda ps: Adam(ps, betas=(0.9, 1.0)), r"^betas\[1\] must be in \[0, 1\), got 1.0$"),
         (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"^betas\[0\] must be in \[0, 1\), got -0.1$"),
-        (lambda ps: Adam(ps, eps=-1e-8), r"^eps must be >= 0"),
+        (lambda ps: Adam(ps, eps=-1e-8), r"^eps must be > 0, got -1e-08$"),
+        (lambda ps: Adam(ps, eps=0.0), r"^eps must be > 0, got 0.0$"),
+        (lambda ps: AdamW(ps, eps=0), r"^eps must be > 0, got 0$"),
     ],
 )
 def test_bad_hyperparameters_are_rejected_naming_the_argument(build, message):
@@ -256,6 +284,7 @@ def test_load_state_dict_restores_hyperparameters():
         ),
         (lambda s: s["hyperparameters"].update(lr=-1.0), "lr must be > 0, got -1.0"),
         (lambda s: s["hyperparameters"].update(lr="fast"), "lr must be a number"),
+        (lambda s: s["hyperparameters"].update(eps=0.0), "eps must be > 0, got 0.0"),
         (lambda s: s.update(step_count=-1), "step_count must be an int >= 0"),
         (lambda s: s.pop("buffers"), "optimizer state must have the keys"),
     ],
