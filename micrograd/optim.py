@@ -72,9 +72,15 @@ class Optimizer:
             raise ValueError(
                 "params is empty: pass the parameters to train, e.g. model.parameters()"
             )
+        seen: dict[int, int] = {}  # id of a parameter -> its first index
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__} {p!r}")
+            if id(p) in seen:  # it would be moved twice per step
+                raise ValueError(
+                    f"params[{i}] is params[{seen[id(p)]}] again: list each parameter once"
+                )
+            seen[id(p)] = i
         self.lr = _check_lr(lr)
         self.step_count = 0  # how many times step() has run
 

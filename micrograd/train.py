@@ -85,7 +85,8 @@ def fit(
     """Train `model` on rows `X` with labels `y`; return the History of every step.
 
     - `loss`: a function from `micrograd.losses` or its name ("hinge", "mse", ...).
-    - `optimizer`: defaults to `SGD(model.parameters(), lr=0.1)`.
+    - `optimizer`: defaults to `SGD(model.parameters(), lr=0.1)`; its parameters
+      must be the model's (or some of them, to train only those).
     - `steps` (optimizer steps) or `epochs` (passes over the data): give one.
     - `batch_size`: None is full-batch gradient descent (one step per epoch); a
       number is stochastic gradient descent on shuffled mini-batches (drawn from `seed`).
@@ -113,6 +114,8 @@ def fit(
     reg = number_at_least("reg", reg, 0)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
+    else:
+        _check_optimizer_params(model, optimizer)
     if track_accuracy is None:
         track_accuracy = loss_fn is not LOSSES["mse"]
     callbacks = list(callbacks)
@@ -147,6 +150,18 @@ def fit(
             if any([callback(step, history) for callback in callbacks]):  # call every one
                 break
     return history
+
+
+def _check_optimizer_params(model: Module, optimizer: Optimizer) -> None:
+    """Every parameter the optimizer moves must be one of the model's (a subset is
+    fine: the others stay frozen); else training would change nothing of the model."""
+    own = {id(p) for p in model.parameters()}
+    for i, p in enumerate(optimizer.params):
+        if id(p) not in own:
+            raise ValueError(
+                f"optimizer.params[{i}] is not a parameter of the model: build the "
+                "optimizer from this model, e.g. SGD(model.parameters(), lr=0.1)"
+            )
 
 
 def _loss_function(loss: str | Loss) -> Loss:

@@ -191,6 +191,17 @@ def test_an_empty_parameter_list_is_rejected():
         SGD([], lr=0.1)
 
 
+def test_a_parameter_listed_twice_is_rejected():
+    p, q = Value(1.0), Value(2.0)
+    with pytest.raises(ValueError, match=r"params\[2\] is params\[0\] again"):
+        SGD([p, q, p], lr=0.1)
+
+
+def test_equal_but_distinct_parameters_are_not_duplicates():
+    params = [Value(1.0), Value(1.0)]
+    assert SGD(params, lr=0.1).params == params
+
+
 def test_parameters_must_be_values():
     with pytest.raises(TypeError, match=r"params\[1\] must be a Value, got float 2.0"):
         SGD([Value(1.0), 2.0], lr=0.1)

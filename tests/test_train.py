@@ -221,6 +221,24 @@ def test_arguments_of_the_wrong_type_are_type_errors_before_training(options, me
     assert model.state_dict() == before
 
 
+def test_an_optimizer_of_another_models_parameters_is_rejected_before_training():
+    X, y = moons(10)
+    model, other = demo_model(), demo_model()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"optimizer\.params\[0\] is not a parameter of the model"):
+        fit(model, X, y, optimizer=SGD(other.parameters(), lr=0.1), steps=1, progress=False)
+    assert model.state_dict() == before
+
+
+def test_an_optimizer_of_some_of_the_models_parameters_trains_only_those():
+    X, y = moons(10)
+    model = demo_model()
+    last = model.layers[-1].parameters()
+    frozen = {id(p): p.data for p in model.parameters() if all(p is not q for q in last)}
+    fit(model, X, y, optimizer=SGD(last, lr=0.1), steps=2, progress=False)
+    assert {id(p): p.data for p in model.parameters() if id(p) in frozen} == frozen
+
+
 def test_rows_and_labels_must_match_in_number():
     with pytest.raises(ValueError, match="same length, got 2 and 1"):
         fit(demo_model(), [[0.0, 0.0], [1.0, 1.0]], [1], steps=1, progress=False)
