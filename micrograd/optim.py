@@ -5,6 +5,9 @@ An optimizer holds a list of parameters. After `loss.backward()` has filled in e
 `optimizer.zero_grad()` clears the gradients for the next step. The rules are
 PyTorch's (`torch.optim.SGD`, `Adam`, `AdamW`), written out one parameter at a time.
 
+A learning rate is always a finite number > 0: in an optimizer, in a state it
+loads, and at every step of a schedule (a schedule's `end` too).
+
 A schedule is a function from the step number (0, 1, 2, ...) to a learning rate;
 `micrograd.train.fit` sets `optimizer.lr = schedule(optimizer.step_count)` before
 every step. micrograd's demo schedule is `linear_decay(1.0, 0.1, 100)`, which is
@@ -346,12 +349,15 @@ def linear_decay(start: float, end: float, steps: int) -> Schedule:
     """From `start` at step 0 in a straight line to `end` at `steps`, then `end`.
 
     micrograd's demo: `linear_decay(1.0, 0.1, 100)` gives 1.0 - 0.9 * k / 100.
+    `end` must be > 0, as every learning rate.
     """
-    start, end = _check_lr(start, "start"), number_at_least("end", end, 0)
+    start, end = _check_lr(start, "start"), _check_lr(end, "end")
     steps = int_at_least("steps", steps, 1)
 
     def schedule(step: int) -> float:
-        return start - (start - end) * min(step, steps) / steps
+        if step >= steps:  # exactly `end`: start - (start - end) may round to 0
+            return end
+        return start - (start - end) * step / steps
 
     return schedule
 
@@ -369,15 +375,20 @@ def step_decay(start: float, factor: float, every: int) -> Schedule:
     return schedule
 
 
-def cosine(start: float, end: float = 0.0, steps: int = 100) -> Schedule:
+def cosine(start: float, end: float | None = None, steps: int = 100) -> Schedule:
     """From `start` to `end` along half a cosine over `steps` steps, then `end`.
 
-    It decays slowly at first and at the end, fastest in the middle.
+    It decays slowly at first and at the end, fastest in the middle. `end` must be
+    > 0, as every learning rate (an optimizer saved with lr 0 could not be loaded);
+    it defaults to start / 100.
     """
-    start, end = _check_lr(start, "start"), number_at_least("end", end, 0)
+    start = _check_lr(start, "start")
+    end = start / 100 if end is None else _check_lr(end, "end")
     steps = int_at_least("steps", steps, 1)
 
     def schedule(step: int) -> float:
-        return end + (start - end) * (1.0 + math.cos(math.pi * min(step, steps) / steps)) / 2.0
+        if step >= steps:
+            return end
+        return end + (start - end) * (1.0 + math.cos(math.pi * step / steps)) / 2.0
 
     return schedule

@@ -12,7 +12,7 @@ import pytest
 from micrograd import checkpoint
 from micrograd.data import make_moons
 from micrograd.nn import MLP, Layer, Module, Neuron
-from micrograd.optim import SGD, Adam
+from micrograd.optim import SGD, Adam, cosine
 from micrograd.train import fit
 
 
@@ -109,6 +109,20 @@ def test_model_and_optimizer_state_resume_training_exactly(tmp_path, make):
     fit(resumed, X, y, optimizer=resumed_optimizer, steps=3, progress=False)
 
     assert bits(resumed) == bits(straight)
+
+
+def test_a_checkpoint_saved_after_a_schedule_ended_can_be_restored(tmp_path):
+    X, y = make_moons(20, seed=0)
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    optimizer = SGD(model.parameters(), lr=0.1)
+    schedule = cosine(0.1, steps=3)  # its default end, held from step 3 on
+    fit(model, X, [2 * t - 1 for t in y], optimizer=optimizer, steps=5, schedule=schedule,
+        progress=False)  # fmt: skip
+    model.save(tmp_path / "m.json", optimizer)
+    resumed = MLP(2, [4, 1], rng=random.Random(1))
+    resumed_optimizer = SGD(resumed.parameters(), lr=0.1)
+    resumed.restore(tmp_path / "m.json", resumed_optimizer)
+    assert resumed_optimizer.state_dict() == optimizer.state_dict()
 
 
 # ---- atomic writes ------------------------------------------------------------------------------

@@ -337,11 +337,31 @@ def test_step_decay_multiplies_by_factor_every_interval():
 
 
 def test_cosine_starts_at_start_passes_the_middle_halfway_and_ends_at_end():
-    schedule = cosine(1.0, 0.0, steps=100)
+    schedule = cosine(1.0, 0.1, steps=100)
     assert schedule(0) == 1.0
-    assert schedule(50) == pytest.approx(0.5)
-    assert schedule(100) == pytest.approx(0.0, abs=1e-15)
+    assert schedule(50) == pytest.approx(0.55)
+    assert schedule(100) == 0.1
     assert schedule(200) == schedule(100)
+
+
+def test_cosine_ends_at_a_hundredth_of_start_by_default():
+    assert cosine(0.5, steps=10)(10) == 0.005
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: linear_decay(1.0, 1e-20, 10), lambda: cosine(1.0, 1e-20, 10)]
+)
+def test_a_schedule_holds_its_end_exactly_however_small(make):
+    assert make()(10) == make()(11) == 1e-20
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: linear_decay(1.0, 1e-20, 10), lambda: cosine(1.0, steps=10)]
+)
+def test_every_rate_a_schedule_gives_is_a_valid_optimizer_lr(make):
+    schedule = make()
+    for k in range(20):
+        SGD([Value(0.0)], lr=schedule(k))
 
 
 @pytest.mark.parametrize(
@@ -351,7 +371,9 @@ def test_cosine_starts_at_start_passes_the_middle_halfway_and_ends_at_end():
         (lambda: linear_decay(-1.0, 0.1, 100), "start must be > 0, got -1.0"),
         (lambda: linear_decay(1.0, 0.1, 0), "steps must be an int >= 1, got 0"),
         (lambda: step_decay(1.0, 1.5, 10), r"factor must be in \(0, 1\], got 1.5"),
-        (lambda: cosine(1.0, -0.1), "end must be >= 0, got -0.1"),
+        (lambda: cosine(1.0, -0.1), "end must be > 0, got -0.1"),
+        (lambda: cosine(1.0, 0.0), "end must be > 0, got 0.0"),
+        (lambda: linear_decay(1.0, 0, 10), "end must be > 0, got 0"),
     ],
 )
 def test_bad_schedule_arguments_are_rejected(build, message):
