@@ -21,7 +21,7 @@ from micrograd.data import Seed, _rng
 from micrograd.engine import Value, no_grad
 from micrograd.losses import LOSSES, Loss, l2
 from micrograd.nn import Module
-from micrograd.optim import SGD, Optimizer, Schedule
+from micrograd.optim import SGD, Optimizer, Schedule, _check_lr
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -90,15 +90,18 @@ def fit(
     - `steps` (optimizer steps) or `epochs` (passes over the data): give one.
     - `batch_size`: None is full-batch gradient descent (one step per epoch); a
       number is stochastic gradient descent on shuffled mini-batches (drawn from `seed`).
-    - `schedule`: sets `optimizer.lr = schedule(optimizer.step_count)` before each step.
+    - `schedule`: sets `optimizer.lr = schedule(optimizer.step_count)` before each step;
+      each rate must be a finite number > 0, as any lr (else an error before the step).
     - `reg`: adds the L2 penalty `reg * Σ p²` to the loss.
     - `callbacks`: each called as `callback(step, history)` after every step; one
       that returns True stops training.
     - `progress`: a progress bar with loss and accuracy (tqdm if installed, else text).
     - `track_accuracy`: None tracks it for every loss but "mse".
 
-    If the loss (or a gradient) becomes NaN or infinite, fit raises FloatingPointError
-    naming the step, before updating: the model keeps its parameters from before it.
+    If the loss or a gradient becomes NaN or infinite, fit raises FloatingPointError
+    naming the step, before updating; if the update makes a parameter NaN or infinite,
+    it puts back the parameters (and the optimizer's state) from before the step and
+    raises the same way. Either way the model keeps the parameters it had before that step.
     """
     loss_fn = _loss_function(loss)
     if len(X) != len(y):
@@ -127,7 +130,8 @@ def fit(
     with _progress(total_steps, progress) as bar, _cyclic_gc_paused():
         for step, (X_batch, y_batch) in zip(range(total_steps), batches):
             if schedule is not None:
-                optimizer.lr = schedule(optimizer.step_count)
+                k = optimizer.step_count
+                optimizer.lr = _check_lr(schedule(k), f"schedule({k})")
             scores = [model(x) for x in X_batch]
             total = loss_fn(scores, y_batch)
             if reg:
@@ -140,7 +144,9 @@ def fit(
             optimizer.zero_grad()
             total.backward()
             _check_gradients(step, model, params)
+            before = _snapshot(optimizer)
             optimizer.step()
+            _check_parameters(step, model, optimizer, before)
 
             history.loss.append(total.data)
             history.lr.append(optimizer.lr)
@@ -209,6 +215,33 @@ def _check_gradients(step: int, model: Module, params: list[Value]) -> None:
             raise FloatingPointError(
                 f"step {step}: the gradient of parameter {names.get(id(p), i)!r} is {p.grad}; "
                 "stopped before updating, so the model keeps its parameters from before this step"
+            )
+
+
+def _snapshot(optimizer: Optimizer) -> tuple[list[float], dict[str, object]]:
+    """What a step changes: the parameters' data, the buffers and the step count."""
+    state = {name: list(getattr(optimizer, name)) for name in optimizer._buffers}
+    state["step_count"] = optimizer.step_count
+    return [p.data for p in optimizer.params], state
+
+
+def _check_parameters(
+    step: int, model: Module, optimizer: Optimizer, before: tuple[list[float], dict]
+) -> None:
+    """After a step every parameter must be finite; if one is not, put the parameters
+    and the optimizer's state back as they were before the step and raise."""
+    for i, p in enumerate(optimizer.params):
+        if not math.isfinite(p.data):
+            bad = p.data
+            data, state = before
+            for q, x in zip(optimizer.params, data):
+                q.data = x
+            for name, value in state.items():
+                setattr(optimizer, name, value)
+            names = {id(q): name for name, q in model.named_parameters()}
+            raise FloatingPointError(
+                f"step {step}: the update made parameter {names.get(id(p), i)!r} {bad}; "
+                "the model keeps the parameters it had before this step (try a smaller lr)"
             )
 
 

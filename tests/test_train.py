@@ -179,6 +179,37 @@ def test_an_infinite_gradient_stops_fit_before_the_update():
     assert model.state_dict() == before
 
 
+@pytest.mark.parametrize(
+    "rate, error, message",
+    [
+        (math.nan, ValueError, r"^schedule\(0\) must be finite, got nan$"),
+        (-0.1, ValueError, r"^schedule\(0\) must be > 0, got -0.1$"),
+        (0.0, ValueError, r"^schedule\(0\) must be > 0, got 0.0$"),
+        ("0.1", TypeError, r"^schedule\(0\) must be a number, got str '0.1'$"),
+    ],
+)
+def test_a_bad_learning_rate_from_the_schedule_stops_fit_before_the_step(rate, error, message):
+    X, y = moons(10)
+    model = demo_model()
+    before = model.state_dict()
+    with pytest.raises(error, match=message):
+        fit(model, X, y, steps=3, schedule=lambda k: rate, progress=False)
+    assert model.state_dict() == before
+
+
+def test_an_update_that_makes_a_parameter_infinite_is_undone_and_names_the_step():
+    X = [[1.0, 2.0], [-1.0, 0.5]]
+    model = demo_model()
+    optimizer = SGD(model.parameters(), lr=1e308)  # finite, but lr * gradient overflows
+    before_model, before_optimizer = model.state_dict(), optimizer.state_dict()
+    with pytest.raises(
+        FloatingPointError, match=r"^step 0: the update made parameter '.*' (inf|-inf|nan)"
+    ):
+        fit(model, X, [100.0, -100.0], loss="mse", optimizer=optimizer, steps=3, progress=False)
+    assert model.state_dict() == before_model
+    assert optimizer.state_dict() == before_optimizer
+
+
 # ---- arguments ---------------------------------------------------------------------------------------
 
 
