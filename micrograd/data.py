@@ -138,16 +138,36 @@ def make_blobs(
         centers = int_at_least("centers", centers, 1)
         centers = [[rng.uniform(-5.0, 5.0), rng.uniform(-5.0, 5.0)] for _ in range(centers)]
     else:
-        centers = [[float(c) for c in centre] for centre in centers]
-        if not centers or len({len(c) for c in centers}) != 1:
-            raise ValueError(
-                "centers must be a number or a non-empty list of points of one dimension"
-            )
+        centers = _points("centers", centers)
     points, labels = [], []
     for k, size in enumerate(_split_evenly(n, len(centers))):
         points.extend(list(centers[k]) for _ in range(size))
         labels.extend([k] * size)
     return _shuffled_with_noise(points, labels, std, rng)
+
+
+def _points(name: str, points: object) -> Points:
+    """`points` as lists of floats, if it is a non-empty list of points of one dimension."""
+    if not isinstance(points, (list, tuple)):
+        raise TypeError(
+            f"{name} must be a number of centres (an int >= 1) or a list of points, "
+            f"got {type(points).__name__} {points!r}"
+        )
+    if not points:
+        raise ValueError(f"{name} must be a number or a non-empty list of points, got {points!r}")
+    result = []
+    for i, point in enumerate(points):
+        if not isinstance(point, (list, tuple)):
+            raise TypeError(
+                f"{name}[{i}] must be a point (a list of numbers), "
+                f"got {type(point).__name__} {point!r}"
+            )
+        if len(point) != len(points[0]):
+            raise ValueError(
+                f"{name}[{i}] has {len(point)} coordinates but {name}[0] has {len(points[0])}"
+            )
+        result.append([finite_number(f"{name}[{i}][{j}]", c) for j, c in enumerate(point)])
+    return result
 
 
 def train_test_split(

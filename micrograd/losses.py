@@ -10,6 +10,7 @@ exactly.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from numbers import Real
 from typing import Callable, Union
 
 from micrograd._checks import number_at_least
@@ -26,10 +27,46 @@ def _as_value(x: Output) -> Value:
 
 
 def _check_batch(loss: str, outputs: Sequence, labels: Sequence) -> None:
-    if len(outputs) != len(labels):
-        raise ValueError(f"{loss} got {len(outputs)} outputs but {len(labels)} labels")
-    if not outputs:
+    try:
+        n = len(outputs)
+    except TypeError:
+        raise TypeError(
+            f"{loss} needs a list of outputs, one per example, got {type(outputs).__name__}"
+        ) from None
+    if n != len(labels):
+        raise ValueError(f"{loss} got {n} outputs but {len(labels)} labels")
+    if not n:
         raise ValueError(f"{loss} needs at least one output, got none")
+
+
+def _is_row(x: object) -> bool:
+    """A list of outputs for one example (from a model with several outputs)."""
+    return isinstance(x, (list, tuple))
+
+
+def _check_number(loss: str, where: str, x: object) -> None:
+    if isinstance(x, Value):
+        return
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(
+            f"{loss}: {where} must be a number or a Value, got {type(x).__name__} {x!r}"
+        )
+
+
+def _check_scores(loss: str, name: str, scores: Sequence) -> None:
+    """One number per example: a list (a model with several outputs) is an error that
+    says which loss takes those."""
+    for i, s in enumerate(scores):
+        if _is_row(s):
+            raise TypeError(
+                f"{loss} needs one score per example, got a list of {len(s)} at {name}[{i}]; "
+                "for one score per class use cross_entropy"
+            )
+        _check_number(loss, f"{name}[{i}]", s)
+
+
+def _shape(x: object) -> str:
+    return f"a list of {len(x)}" if _is_row(x) else "one number"
 
 
 def _mean(losses: list[Value]) -> Value:
@@ -45,11 +82,21 @@ def mse(predictions: Sequence[Output | Sequence[Output]], targets: Sequence) -> 
     _check_batch("mse", predictions, targets)
     squares = []
     for i, (p, t) in enumerate(zip(predictions, targets)):
-        if isinstance(p, (list, tuple)):
-            if not isinstance(t, (list, tuple)) or len(t) != len(p):
-                raise ValueError(f"mse: targets[{i}] must be a list of {len(p)} numbers, got {t!r}")
+        if _is_row(p) != _is_row(t):
+            got = f"a list of {len(t)}" if _is_row(t) else f"{type(t).__name__} {t!r}"
+            raise TypeError(f"mse: predictions[{i}] is {_shape(p)} but targets[{i}] is {got}")
+        if _is_row(p):
+            if len(p) != len(t):
+                raise ValueError(
+                    f"mse: predictions[{i}] is {_shape(p)} but targets[{i}] is {_shape(t)}"
+                )
+            for j, (pj, tj) in enumerate(zip(p, t)):
+                _check_number("mse", f"predictions[{i}][{j}]", pj)
+                _check_number("mse", f"targets[{i}][{j}]", tj)
             squares.extend((_as_value(pj) - tj) ** 2 for pj, tj in zip(p, t))
         else:
+            _check_number("mse", f"predictions[{i}]", p)
+            _check_number("mse", f"targets[{i}]", t)
             squares.append((_as_value(p) - t) ** 2)
     return _mean(squares)
 
@@ -61,6 +108,7 @@ def hinge(scores: Sequence[Output], labels: Sequence[int]) -> Value:
     costs nothing; any other costs how far it falls short.
     """
     _check_batch("hinge", scores, labels)
+    _check_scores("hinge", "scores", scores)
     for i, y in enumerate(labels):
         if y not in (-1, 1) or isinstance(y, bool):
             raise ValueError(
@@ -78,6 +126,7 @@ def binary_cross_entropy(logits: Sequence[Output], labels: Sequence[float]) -> V
     for logits of any size (±1000 included), with the gradient σ(z) - y.
     """
     _check_batch("binary_cross_entropy", logits, labels)
+    _check_scores("binary_cross_entropy", "logits", logits)
     for i, y in enumerate(labels):
         if isinstance(y, bool) or not isinstance(y, (int, float)) or not 0 <= y <= 1:
             raise ValueError(
@@ -104,11 +153,24 @@ def cross_entropy(logits: Sequence[Sequence[Output]], labels: Sequence[int]) -> 
     _check_batch("cross_entropy", logits, labels)
     losses = []
     for i, (row, y) in enumerate(zip(logits, labels)):
-        if isinstance(row, Value) or len(row) < 2:
-            raise ValueError(
-                f"cross_entropy needs a list of at least 2 scores per example (one per "
-                f"class), got {row!r} at logits[{i}]"
+        if not _is_row(row):
+            raise TypeError(
+                f"cross_entropy needs a list of scores per example (one per class), got "
+                f"{type(row).__name__} {row!r} at logits[{i}]; for one score per example "
+                "use binary_cross_entropy or hinge"
             )
+        if len(row) < 2:
+            raise ValueError(
+                f"cross_entropy needs at least 2 scores per example (one per class), got "
+                f"{_shape(row)} at logits[{i}]"
+            )
+        if len(row) != len(logits[0]):
+            raise ValueError(
+                f"cross_entropy: logits[{i}] has {len(row)} scores but logits[0] has "
+                f"{len(logits[0])}: every example needs one score per class"
+            )
+        for j, z in enumerate(row):
+            _check_number("cross_entropy", f"logits[{i}][{j}]", z)
         if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < len(row):
             raise ValueError(
                 f"cross_entropy labels must be class indices 0..{len(row) - 1}, "

@@ -107,6 +107,25 @@ def test_bad_arguments_are_rejected_naming_them(call, message):
 
 
 @pytest.mark.parametrize(
+    "centers, error, message",
+    [
+        (3.0, TypeError, r"^centers must be a number of centres \(an int >= 1\) or a list of points, got float 3.0$"),
+        ([1.0, 2.0], TypeError, r"^centers\[0\] must be a point \(a list of numbers\), got float 1.0$"),
+        ([[0.0, "1"]], TypeError, r"^centers\[0\]\[1\] must be a number, got str '1'$"),
+        ([[0.0, math.nan]], ValueError, r"^centers\[0\]\[1\] must be finite, got nan$"),
+        ([], ValueError, r"^centers must be a number or a non-empty list of points"),
+        ([[0.0], [1.0, 2.0]], ValueError, r"^centers\[1\] has 2 coordinates but centers\[0\] has 1$"),
+        (0, ValueError, r"^centers must be an int >= 1, got 0$"),
+    ],
+)  # fmt: skip
+def test_blobs_reject_centres_that_are_not_a_count_or_points_naming_the_one(
+    centers, error, message
+):
+    with pytest.raises(error, match=message):
+        make_blobs(10, centers=centers)
+
+
+@pytest.mark.parametrize(
     "call, message",
     [
         (lambda: make_moons("100"), "n must be an int >= 2, got str '100'"),

@@ -185,9 +185,77 @@ def test_cross_entropy_rejects_labels_that_are_not_class_indices(labels, message
         cross_entropy([[Value(0.0), Value(1.0), Value(2.0)]], labels)
 
 
-def test_cross_entropy_needs_a_list_of_scores_per_example():
-    with pytest.raises(ValueError, match="at least 2 scores per example"):
-        cross_entropy([Value(1.0)], [0])
+@pytest.mark.parametrize("row", [1.0, Value(1.0)])
+def test_cross_entropy_of_one_score_per_example_is_a_type_error_naming_the_row(row):
+    with pytest.raises(
+        TypeError, match=r"cross_entropy needs a list of scores per example .* at logits\[0\]"
+    ):
+        cross_entropy([row], [0])
+
+
+def test_cross_entropy_needs_at_least_2_scores_per_example():
+    with pytest.raises(ValueError, match=r"at least 2 scores per example .* at logits\[0\]"):
+        cross_entropy([[Value(1.0)]], [0])
+
+
+def test_cross_entropy_rows_must_have_the_same_number_of_scores():
+    with pytest.raises(ValueError, match=r"logits\[1\] has 2 scores but logits\[0\] has 3"):
+        cross_entropy([[0.0, 1.0, 2.0], [0.0, 1.0]], [0, 1])
+
+
+def test_cross_entropy_rejects_a_score_that_is_not_a_number():
+    with pytest.raises(TypeError, match=r"logits\[0\]\[1\] must be a number or a Value, got str"):
+        cross_entropy([[0.0, "1.0"]], [0])
+
+
+# ---- shapes: one score per example, or one list per example ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "loss, name, hint",
+    [(hinge, "scores", "cross_entropy"), (binary_cross_entropy, "logits", "cross_entropy")],
+)
+def test_a_single_score_loss_given_a_list_per_example_names_the_row_and_the_fix(loss, name, hint):
+    rows = [[Value(0.1), Value(0.2), Value(0.3)]]
+    with pytest.raises(
+        TypeError,
+        match=rf"needs one score per example, got a list of 3 at {name}\[0\]; .*use {hint}",
+    ):
+        loss(rows, [1])
+
+
+@pytest.mark.parametrize("loss", [mse, hinge, binary_cross_entropy])
+def test_a_score_that_is_not_a_number_is_a_type_error_naming_its_index(loss):
+    with pytest.raises(TypeError, match=r"\[1\] must be a number or a Value, got str '0.5'"):
+        loss([Value(0.1), "0.5"], [1, 1])
+
+
+def test_mse_of_one_number_against_a_list_target_names_both():
+    with pytest.raises(
+        TypeError, match=r"predictions\[0\] is one number but targets\[0\] is a list of 2"
+    ):
+        mse([Value(1.0)], [[1.0, 2.0]])
+
+
+def test_mse_of_a_list_against_one_number_target_names_both():
+    with pytest.raises(
+        TypeError, match=r"predictions\[0\] is a list of 2 but targets\[0\] is float 1.0"
+    ):
+        mse([[Value(1.0), Value(2.0)]], [1.0])
+
+
+def test_mse_of_lists_of_different_lengths_names_both():
+    with pytest.raises(
+        ValueError, match=r"predictions\[0\] is a list of 2 but targets\[0\] is a list of 3"
+    ):
+        mse([[Value(1.0), Value(2.0)]], [[1.0, 2.0, 3.0]])
+
+
+def test_a_loss_given_something_that_is_not_a_list_of_outputs_says_so():
+    with pytest.raises(
+        TypeError, match="hinge needs a list of outputs, one per example, got Value"
+    ):
+        hinge(Value(1.0), [1])
 
 
 # ---- l2 and shared checks ------------------------------------------------------------------------

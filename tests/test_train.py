@@ -270,6 +270,15 @@ def test_an_optimizer_of_some_of_the_models_parameters_trains_only_those():
     assert {id(p): p.data for p in model.parameters() if id(p) in frozen} == frozen
 
 
+def test_hinge_on_a_model_with_three_outputs_says_to_use_cross_entropy():
+    X, y = moons(10)
+    model = MLP(2, [4, 3], rng=random.Random(0))
+    with pytest.raises(
+        TypeError, match=r"hinge needs one score per example, got a list of 3 at scores\[0\]"
+    ):
+        fit(model, X, y, loss="hinge", steps=1, progress=False)
+
+
 def test_rows_and_labels_must_match_in_number():
     with pytest.raises(ValueError, match="same length, got 2 and 1"):
         fit(demo_model(), [[0.0, 0.0], [1.0, 1.0]], [1], steps=1, progress=False)
