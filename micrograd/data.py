@@ -23,7 +23,6 @@ __all__ = [
     "make_blobs",
     "train_test_split",
     "batches",
-    "DATASETS",
 ]
 
 Seed = Union[int, random.Random, None]
@@ -222,12 +221,3 @@ def _take(X: Sequence, y: Sequence, order: list[int], size: int) -> Iterator[tup
     for start in range(0, len(order), size):
         rows = order[start : start + size]
         yield [X[i] for i in rows], [y[i] for i in rows]
-
-
-# The data sets by name, for the command line.
-DATASETS = {
-    "moons": make_moons,
-    "circles": make_circles,
-    "spirals": make_spirals,
-    "blobs": make_blobs,
-}

@@ -14,6 +14,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Union
 
 from micrograd._checks import int_at_least
+from micrograd.data import _linspace
 from micrograd.nn import Module
 from micrograd.train import History, predict, predicted_class
 
@@ -86,8 +87,8 @@ def plot_decision_boundary(
     xs = [x[0] for x in X]
     ys = [x[1] for x in X]
     margin = 0.5
-    gx = _grid(min(xs) - margin, max(xs) + margin, resolution)
-    gy = _grid(min(ys) - margin, max(ys) + margin, resolution)
+    gx = _linspace(min(xs) - margin, max(xs) + margin, resolution)
+    gy = _linspace(min(ys) - margin, max(ys) + margin, resolution)
     scores = predict(model, [[a, b] for b in gy for a in gx])
     k = len(scores[0]) if isinstance(scores[0], list) else 2
     if k == 2:  # contouring a score (> 0 for class 1) draws a smooth boundary
@@ -135,8 +136,3 @@ def plot_decision_boundary(
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
-
-
-def _grid(low: float, high: float, count: int) -> list[float]:
-    step = (high - low) / (count - 1)
-    return [low + i * step for i in range(count)]

@@ -17,7 +17,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from micrograd._checks import int_at_least, number_at_least
-from micrograd.data import Seed, _rng
+from micrograd.data import Seed, _rng, batches
 from micrograd.engine import Value, no_grad
 from micrograd.losses import LOSSES, Loss, l2
 from micrograd.nn import Module
@@ -126,9 +126,9 @@ def fit(
     params = optimizer.params
     penalised = model.parameters()  # the L2 penalty is on the whole model
     history = History()
-    batches = _stream(X, y, batch_size, seed)
+    stream = _stream(X, y, batch_size, seed)
     with _progress(total_steps, progress) as bar, _cyclic_gc_paused():
-        for step, (X_batch, y_batch) in zip(range(total_steps), batches):
+        for step, (X_batch, y_batch) in zip(range(total_steps), stream):
             if schedule is not None:
                 k = optimizer.step_count
                 optimizer.lr = _check_lr(schedule(k), f"schedule({k})")
@@ -199,13 +199,8 @@ def _stream(X: Sequence, y: Sequence, batch_size: int | None, seed: Seed) -> Ite
         while True:
             yield X, y
     rng = _rng(seed)  # one generator for all epochs: a new order each time
-    n = len(X)
     while True:
-        order = list(range(n))
-        rng.shuffle(order)
-        for start in range(0, n, batch_size):
-            rows = order[start : start + batch_size]
-            yield [X[i] for i in rows], [y[i] for i in rows]
+        yield from batches(X, y, batch_size, seed=rng)
 
 
 def _check_gradients(step: int, model: Module, params: list[Value]) -> None:

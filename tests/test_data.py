@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
 
@@ -144,6 +145,14 @@ def test_an_argument_of_the_wrong_type_is_a_type_error_naming_it(call, message):
 def test_a_seed_that_is_not_an_int_is_rejected():
     with pytest.raises(TypeError, match="seed must be an int or a random.Random"):
         make_moons(10, seed=1.5)
+
+
+def test_the_module_exports_only_functions_it_defines():
+    import micrograd.data
+
+    for name in micrograd.data.__all__:
+        thing = getattr(micrograd.data, name)
+        assert inspect.isfunction(thing) and thing.__module__ == "micrograd.data", name
 
 
 # ---- train_test_split -------------------------------------------------------------------------

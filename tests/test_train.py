@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from micrograd.data import make_moons
+from micrograd.data import batches, make_moons
 from micrograd.engine import Value
 from micrograd.losses import hinge, mse
 from micrograd.nn import MLP
@@ -103,6 +103,20 @@ def test_mini_batch_training_is_the_same_for_the_same_seed():
     fit(a, X, y, steps=6, batch_size=5, seed=3, progress=False)
     fit(b, X, y, steps=6, batch_size=5, seed=3, progress=False)
     assert a.state_dict() == b.state_dict()
+
+
+def test_mini_batches_are_data_batches_with_a_new_order_each_epoch_from_one_generator():
+    X, y = moons(10)
+    seen = []
+
+    def recording_hinge(scores, labels):
+        seen.append(list(labels))
+        return hinge(scores, labels)
+
+    fit(demo_model(), X, y, loss=recording_hinge, epochs=3, batch_size=4, seed=7, progress=False)
+    rng = random.Random(7)
+    expected = [list(yb) for _ in range(3) for _, yb in batches(X, y, 4, seed=rng)]
+    assert seen == expected
 
 
 def test_fit_works_with_adam_and_cross_entropy():
