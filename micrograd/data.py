@@ -3,8 +3,9 @@
 Every data set is a pair (X, y): X a list of points (each a list of 2 floats) and y
 a list of class indices 0, 1, ... (for hinge loss, turn 0/1 into -1/+1 with
 `[2 * t - 1 for t in y]`). Pure Python: a given seed gives the same points on
-every machine. A `seed` is an int, or a `random.Random` to draw from (one Random
-passed to `batches` every epoch gives a new order each epoch).
+every machine. A `seed` is an int, a `random.Random` to draw from (one Random
+passed to `batches` every epoch gives a new order each epoch), or None to draw
+from the `random` module's global generator.
 """
 
 from __future__ import annotations
@@ -200,12 +201,15 @@ def train_test_split(
 
 
 def batches(
-    X: Sequence, y: Sequence, batch_size: int, shuffle: bool = True, seed: Seed = None
+    X: Sequence, y: Sequence, batch_size: int, shuffle: bool = True, seed: Seed = 0
 ) -> Iterator[tuple[list, list]]:
     """One pass over the data (an epoch) as (X_batch, y_batch) pairs of `batch_size` rows.
 
     The last batch holds the rows left over, so it may be smaller. With `shuffle`,
-    the rows come in a random order drawn from `seed` (None: the `random` module).
+    the rows come in a random order drawn from `seed`: by default 0, as `fit` and
+    `train_test_split`, so the same call gives the same batches; pass one
+    random.Random every epoch for a new order each time, or None to draw from the
+    `random` module's global generator (what `random.seed()` sets).
     """
     n = len(X)
     if len(y) != n:

@@ -55,8 +55,16 @@ def test_a_loaded_model_has_the_same_architecture(tmp_path):
     assert repr(loaded) == repr(model) and loaded.config() == model.config()
 
 
-@pytest.mark.parametrize("model", [Neuron(3, activation="tanh"), Layer(2, 4, activation="sigmoid")])
-def test_neurons_and_layers_round_trip_too(tmp_path, model):
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng: Neuron(3, activation="tanh", rng=rng),
+        lambda rng: Layer(2, 4, activation="sigmoid", rng=rng),
+    ],
+    ids=["Neuron", "Layer"],
+)
+def test_neurons_and_layers_round_trip_too(tmp_path, make):
+    model = make(random.Random(0))
     model.save(tmp_path / "m.json")
     loaded = type(model).load(tmp_path / "m.json")
     assert bits(loaded) == bits(model) and repr(loaded) == repr(model)
@@ -81,7 +89,7 @@ def test_the_file_is_json_with_format_version_architecture_and_named_parameters(
 
 
 def test_loading_does_not_touch_the_global_random_state(tmp_path):
-    MLP(2, [4, 1]).save(tmp_path / "m.json")
+    MLP(2, [4, 1], rng=random.Random(0)).save(tmp_path / "m.json")
     random.seed(11)
     before = random.getstate()
     MLP.load(tmp_path / "m.json")
@@ -131,7 +139,7 @@ def test_a_checkpoint_saved_after_a_schedule_ended_can_be_restored(tmp_path):
 def test_save_replaces_an_existing_file_and_leaves_no_temporary_file(tmp_path):
     path = tmp_path / "m.json"
     path.write_text("old")
-    Neuron(2).save(path)
+    Neuron(2, rng=random.Random(0)).save(path)
     assert os.listdir(tmp_path) == ["m.json"]
     assert json.loads(path.read_text())["format"] == "micrograd-checkpoint"
 
@@ -152,7 +160,7 @@ def test_a_crash_while_writing_keeps_the_old_file_whole(tmp_path, monkeypatch):
 
 
 def test_a_model_with_a_nan_parameter_is_not_saved(tmp_path):
-    model = Neuron(2)
+    model = Neuron(2, rng=random.Random(0))
     model.w[1].data = float("nan")
     with pytest.raises(ValueError, match="cannot save: parameter 'w.1' is nan"):
         model.save(tmp_path / "m.json")
@@ -236,7 +244,7 @@ def test_load_refuses_a_bad_file(tmp_path, corrupt, message):
 
 def test_a_file_claiming_a_huge_network_is_refused_without_building_it(tmp_path):
     path = tmp_path / "m.json"
-    MLP(2, [4, 1]).save(path)
+    MLP(2, [4, 1], rng=random.Random(0)).save(path)
     edit(path, lambda d: d["model"]["config"].update(nouts=[10**9, 10**9, 1]))
     with pytest.raises(ValueError, match="has 1000000005000000001 parameters; the file has 17"):
         MLP.load(path)
@@ -244,7 +252,7 @@ def test_a_file_claiming_a_huge_network_is_refused_without_building_it(tmp_path)
 
 def test_an_invalid_architecture_is_refused_naming_it(tmp_path):
     path = tmp_path / "m.json"
-    MLP(2, [4, 1]).save(path)
+    MLP(2, [4, 1], rng=random.Random(0)).save(path)
     edit(path, lambda d: d["model"]["config"].update(activation="swish"))
     with pytest.raises(ValueError, match="invalid MLP architecture .* unknown activation 'swish'"):
         MLP.load(path)
@@ -259,7 +267,7 @@ def test_a_layer_size_of_the_wrong_type_in_a_file_is_a_value_error_naming_it(tmp
 
 
 def test_loading_a_layer_file_as_an_mlp_is_refused(tmp_path):
-    Layer(2, 3).save(tmp_path / "layer.json")
+    Layer(2, 3, rng=random.Random(0)).save(tmp_path / "layer.json")
     with pytest.raises(ValueError, match="holds model type Layer, not MLP"):
         MLP.load(tmp_path / "layer.json")
 

@@ -210,6 +210,22 @@ def test_batches_are_the_same_for_the_same_int_seed():
     assert list(batches(y, y, 8, seed=2)) == list(batches(y, y, 8, seed=2))
 
 
+def test_batches_without_a_seed_shuffle_with_seed_0_and_leave_global_random_alone():
+    y = list(range(30))
+    random.seed(3)
+    before = random.getstate()
+    assert list(batches(y, y, 8)) == list(batches(y, y, 8, seed=0))
+    assert random.getstate() == before
+
+
+def test_batches_with_seed_none_draw_from_the_global_random_module():
+    y = list(range(30))
+    random.seed(5)
+    first = list(batches(y, y, 30, seed=None))
+    random.seed(5)
+    assert list(batches(y, y, 30, seed=None)) == first
+
+
 def test_one_random_generator_gives_a_new_order_each_epoch():
     y = list(range(30))
     rng = random.Random(0)
