@@ -5,6 +5,8 @@ micrograd's classic demo, a small MLP that separates two moons, and saves the re
 from __future__ import annotations
 
 import argparse
+import errno
+import math
 import os
 import random
 import sys
@@ -27,7 +29,28 @@ DEFAULT_LR = {"sgd": 1.0, "adam": 0.05}
 
 
 def demo(args: argparse.Namespace) -> int:
-    """Train, report, and write the model, two charts and a graph drawing into args.out."""
+    """Train, report, and write the model, two charts and a graph drawing into args.out.
+
+    Returns 0, or 1 after one line on stderr if the output folder cannot be made or
+    written, or training diverges.
+    """
+    try:
+        return _demo(args)
+    except FloatingPointError as error:
+        print(f"micrograd demo: training diverged: {error}", file=sys.stderr)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        print(
+            f"micrograd demo: cannot write the results into {args.out}: {reason}", file=sys.stderr
+        )
+    return 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # First: a bad --out fails before training, not after.
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder", args.out)
+    os.makedirs(args.out, exist_ok=True)
     X, y = DATASETS[args.dataset](args.seed)
     classes = max(y) + 1
     if classes == 2:  # one score per point, hinge loss on labels -1/+1: micrograd's demo
@@ -69,13 +92,13 @@ def demo(args: argparse.Namespace) -> int:
         f"trained in {seconds:.1f} s: loss {history.loss[-1]:.4f}, "
         f"accuracy {final:.1%} on the {len(X)} training points"
     )
-    os.makedirs(args.out, exist_ok=True)
     _write_outputs(args.out, model, optimizer, history, X, labels)
     return 0
 
 
 def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels) -> None:
-    """Write each file the demo makes; say which were skipped and why, and go on."""
+    """Write each file the demo makes. The model must be written (an OSError goes up);
+    a chart or drawing that cannot be made is skipped, saying why."""
     path = os.path.join(out, "model.json")
     model.save(path, optimizer)
     print(f"wrote {path}  (load it with MLP.load({path!r}))")
@@ -102,8 +125,10 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
         output = model(X[0])  # one forward pass
         root = output[0] if isinstance(output, list) else output
         root.backward()  # and its backward pass, so that the drawing shows gradients
-        svg = draw_dot(root, model=model, cluster=True, max_nodes=None).pipe(format="svg")
-        model.zero_grad()
+        try:
+            svg = draw_dot(root, model=model, cluster=True, max_nodes=None).pipe(format="svg")
+        finally:  # the saved model is done, but leave no gradients behind either way
+            model.zero_grad()
         with open(path, "wb") as f:
             f.write(svg)
 
@@ -113,11 +138,15 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
 
 
 def _positive(kind: type) -> Callable[[str], int | float]:
+    """A parser of finite numbers > 0 of type `kind` (inf, nan and 1e999 are refused)."""
+
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be finite, got {value!r}")
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
         return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -182,6 +183,10 @@ def test_options_choose_the_network_optimizer_and_batches(tmp_path, capsys, monk
     "options, message",
     [
         (["--lr", "-1"], "must be > 0, got -1"),
+        (["--lr", "inf"], "must be finite, got inf"),
+        (["--lr", "nan"], "must be finite, got nan"),
+        (["--lr", "1e999"], "must be finite, got inf"),
+        (["--lr", "fast"], "expected a number, got 'fast'"),
         (["--hidden", "16,x"], "expected sizes like 16,16"),
         (["--steps", "0"], "must be > 0, got 0"),
         (["--dataset", "mnist"], "invalid choice: 'mnist'"),
@@ -192,3 +197,57 @@ def test_bad_options_exit_with_a_usage_error(tmp_path, capsys, options, message)
         demo(tmp_path, *options)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+# ---- failures: one line and exit status 1, no traceback ---------------------------------------
+
+
+def test_an_out_path_that_is_a_file_fails_before_training(tmp_path, capsys):
+    path = tmp_path / "results"
+    path.write_text("not a folder")
+    assert demo(path, "--steps", "2") == 1
+    printed = capsys.readouterr()
+    assert "trained in" not in printed.out
+    assert printed.err.count("\n") == 1
+    assert f"cannot write the results into {path}: it is a file, not a folder" in printed.err
+
+
+def test_a_diverging_run_fails_with_one_line_naming_the_step(tmp_path, capsys, monkeypatch):
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--lr", "1e308", "--steps", "3") == 1
+    printed = capsys.readouterr()
+    assert printed.err.count("\n") == 1
+    assert re.match(r"micrograd demo: training diverged: step \d+: .*smaller lr", printed.err)
+    assert not (tmp_path / "model.json").exists()
+
+
+def test_a_model_that_cannot_be_saved_fails_with_one_line(tmp_path, capsys, monkeypatch):
+    hide(monkeypatch, *NO_PLOTS)
+
+    def disk_full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    assert demo(tmp_path, "--steps", "2") == 1
+    printed = capsys.readouterr()
+    assert printed.err.count("\n") == 1
+    assert "micrograd demo: cannot write" in printed.err
+    assert "No space left on device" in printed.err
+
+
+def test_the_graph_drawing_leaves_the_gradients_at_zero_even_when_it_fails(
+    tmp_path, capsys, monkeypatch
+):
+    viz = pytest.importorskip("micrograd.viz")
+    drawn = []
+
+    def failing_draw_dot(root, model, **options):
+        drawn.append(model)
+        assert any(p.grad != 0.0 for p in model.parameters())  # backward() ran
+        raise RuntimeError("no dot program")
+
+    monkeypatch.setattr(viz, "draw_dot", failing_draw_dot)
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--steps", "2") == 0
+    assert "skipped" in capsys.readouterr().out
+    assert [p.grad for p in drawn[0].parameters()] == [0.0] * drawn[0].num_parameters()
