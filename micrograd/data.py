@@ -102,10 +102,13 @@ def make_circles(
 def make_spirals(
     n: int = 100, classes: int = 3, noise: float = 0.05, seed: Seed = 0
 ) -> tuple[Points, list[int]]:
-    """`classes` spiral arms from the centre outwards, one class per arm (CS231n's).
+    """`classes` spiral arms from the centre outwards, one class per arm.
 
-    Along each arm the radius grows from 0 to 1 while the angle turns by 4 radians;
-    the arms start evenly spaced around the circle.
+    Along each arm the radius r grows evenly from 0 to 1 while the angle turns by 4
+    radians, the point being (r sin θ, r cos θ); the arms start evenly spaced around
+    the circle, 2π / classes apart. The shape of CS231n's spiral data, but not its
+    numbers: there the arms start 4 radians apart and the noise is added to the
+    angle, here it is Gaussian noise on each coordinate.
     """
     n = int_at_least("n", n, 1)
     classes = int_at_least("classes", classes, 1)

@@ -2,8 +2,13 @@
 
 matplotlib is optional (`pip install "micrograd[plot]"`); it is imported only when a
 chart is drawn. Each function returns a matplotlib Figure (shown inline in Jupyter)
-and also saves it when given a path. Figures are made without pyplot, so drawing
-never opens a window or changes global plotting state.
+and also saves it when given a path.
+
+Figures are made with `matplotlib.figure.Figure`, not pyplot, so a script that draws
+opens no window and pyplot never tracks them (they are freed like any object). One
+exception, in Jupyter only: the first chart imports pyplot and switches it to the
+backend already chosen (normally the inline one), because loading that backend is
+what teaches IPython to display a Figure that a cell returns.
 """
 
 from __future__ import annotations

@@ -80,6 +80,17 @@ def test_spirals_without_noise_stay_in_the_unit_disc():
     assert max(math.hypot(a, b) for a, b in X) == pytest.approx(1.0)
 
 
+def test_spiral_arms_start_evenly_around_the_circle_and_turn_4_radians_outwards():
+    classes = 3
+    X, y = make_spirals(90, classes=classes, noise=0.0, seed=0)
+    for (a, b), k in zip(X, y):
+        r = math.hypot(a, b)
+        if r > 0:  # a = r sin(angle), b = r cos(angle), angle = 2πk/classes + 4r
+            expected = 2 * math.pi * k / classes + 4.0 * r
+            turn = math.atan2(a, b) - expected
+            assert math.remainder(turn, 2 * math.pi) == pytest.approx(0.0, abs=1e-9)
+
+
 def test_blobs_gather_around_given_centres():
     centres = [[-5.0, 0.0], [5.0, 0.0]]
     X, y = make_blobs(40, centers=centres, std=0.1, seed=0)

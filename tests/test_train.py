@@ -382,6 +382,33 @@ def test_decision_boundary_resolution_must_be_an_int_of_at_least_2(resolution, e
         plot_decision_boundary(demo_model(), X, y, resolution=resolution)
 
 
+PLOT_AND_REPORT_PYPLOT = """
+import sys, types
+if sys.argv[1] == "jupyter":
+    sys.modules["ipykernel"] = types.ModuleType("ipykernel")  # as in a Jupyter kernel
+from micrograd.plot import plot_history
+from micrograd.train import History
+figure = plot_history(History(loss=[1.0, 0.5], accuracy=[0.5, 1.0], lr=[0.1, 0.1]))
+pyplot = sys.modules.get("matplotlib.pyplot")
+print(pyplot is not None, pyplot is not None and bool(pyplot.get_fignums()))
+"""
+
+
+@pytest.mark.parametrize(
+    "where, imports_pyplot", [("script", False), ("jupyter", True)], ids=["script", "jupyter"]
+)
+def test_charts_use_pyplot_only_in_jupyter_and_never_register_with_it(where, imports_pyplot):
+    pytest.importorskip("matplotlib")
+    import os
+    import subprocess
+
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, "-c", PLOT_AND_REPORT_PYPLOT, where],
+                            capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(imports_pyplot), "False"]
+
+
 def test_plotting_without_matplotlib_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
