@@ -215,7 +215,7 @@ def _check_gradients(step: int, model: Module, params: list[Value]) -> None:
 
 def _snapshot(optimizer: Optimizer) -> tuple[list[float], dict[str, object]]:
     """What a step changes: the parameters' data, the buffers and the step count."""
-    state = {name: list(getattr(optimizer, name)) for name in optimizer._buffers}
+    state = {name: list(getattr(optimizer, name)) for name in getattr(optimizer, "_buffers", ())}
     state["step_count"] = optimizer.step_count
     return [p.data for p in optimizer.params], state
 

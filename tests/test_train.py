@@ -127,6 +127,27 @@ def test_fit_works_with_adam_and_cross_entropy():
     assert history.loss[-1] < history.loss[0]
 
 
+def test_fit_works_with_an_optimizer_written_from_scratch():
+    class PlainSGD:  # no Optimizer base class: params, lr, step_count, step, zero_grad
+        def __init__(self, params, lr):
+            self.params, self.lr, self.step_count = params, lr, 0
+
+        def step(self):
+            for p in self.params:
+                p.data -= self.lr * p.grad
+            self.step_count += 1
+
+        def zero_grad(self):
+            for p in self.params:
+                p.grad = 0.0
+
+    X, y = moons(10)
+    a, b = demo_model(), demo_model()
+    fit(a, X, y, optimizer=PlainSGD(a.parameters(), lr=0.1), steps=3, progress=False)
+    fit(b, X, y, optimizer=SGD(b.parameters(), lr=0.1), steps=3, progress=False)
+    assert a.state_dict() == b.state_dict()
+
+
 def test_accuracy_is_not_tracked_for_mse():
     X = [[0.0, 1.0], [1.0, 0.0]]
     history = fit(demo_model(), X, [0.5, -0.5], loss=mse, steps=2, progress=False)
