@@ -60,7 +60,7 @@ def demo() -> list[tuple[str, str]]:
     rows = []
     for fused in (True, False):
         seconds = _median_time(_demo_step(fused), repeats=7)
-        form = "fused (one node per neuron)" if fused else "elementary (a node per * and +)"
+        form = "fused (one node per neuron)" if fused else "elementary (a node per *, + and relu)"
         rows.append((f"demo step, {form}", f"{seconds * 1e3:.1f} ms"))
     X, _ = make_moons(100, noise=0.1, seed=1337)
     model = MLP(2, [16, 16, 1], rng=random.Random(1337))

@@ -509,10 +509,7 @@ class BackwardStep:
 def forward_steps(root: Value) -> Iterator[ForwardStep]:
     """The forward pass in the order it could have run: leaves first, root last."""
     order = _trace(root, None)
-    return (
-        ForwardStep(i, v, v.op, v.operands, v.data)
-        for i, v in enumerate(order)
-    )
+    return (ForwardStep(i, v, v.op, v.operands, v.data) for i, v in enumerate(order))
 
 
 def backward_steps(root: Value) -> Iterator[BackwardStep]:
