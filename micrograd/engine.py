@@ -366,8 +366,8 @@ class Value:
     def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
         """start + v0 + v1 + ... as one node with one parent per Value.
 
-        Adds in the same order as the built-in sum(), so the result is the same
-        float, but the graph has one node instead of one per addition.
+        Adds left to right, as the built-in sum() of Values does, so the result is
+        the same float, but the graph has one node instead of one per addition.
         """
         total = start.data if isinstance(start, Value) else _as_float(start, "Value.sum()")
         parents = [start] if isinstance(start, Value) else []

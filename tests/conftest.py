@@ -13,7 +13,9 @@ pytest puts this folder on sys.path when it loads this file.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import random
 from collections.abc import Callable, Sequence
 
@@ -97,3 +99,12 @@ FLOAT_FUNCS = {
 def call(name: str, x):
     """x.name() for a Value, the same function from math for a float."""
     return getattr(x, name)() if isinstance(x, Value) else FLOAT_FUNCS[name](x)
+
+
+def chain_sum(values, start=0.0):
+    """start + v0 + v1 + ..., added left to right, as a chain of Value additions is.
+
+    The reference for fused sums: the built-in sum() of floats compensates its
+    rounding from Python 3.12 on, so it is not the same float on every Python.
+    """
+    return functools.reduce(operator.add, values, start)

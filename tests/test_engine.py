@@ -17,7 +17,7 @@ import threading
 import weakref
 
 import pytest
-from conftest import assert_all_close, assert_close, call, numerical_grad
+from conftest import assert_all_close, assert_close, call, chain_sum, numerical_grad
 
 from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
 from micrograd.nn import MLP
@@ -264,11 +264,11 @@ SUM_CASES = [
 
 
 def float_sum(values, start=0.0):
-    return sum(values, start)
+    return chain_sum(values, start)
 
 
 def float_dot(weights, inputs, bias=None):
-    return sum((w * x for w, x in zip(weights, inputs)), 0.0 if bias is None else bias)
+    return chain_sum((w * x for w, x in zip(weights, inputs)), 0.0 if bias is None else bias)
 
 
 @pytest.mark.parametrize("make", SUM_CASES)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from conftest import assert_all_close, call, numerical_grad
+from conftest import assert_all_close, call, chain_sum, numerical_grad
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -121,7 +121,7 @@ def programs(draw, max_ops=10):
 def run(program, leaves, fused=True):
     """Every node of the program, computed from leaves (Values or floats), and the kink sides.
 
-    fused=False builds Value.sum / Value.dot as the built-in sum() over + and *.
+    fused=False builds Value.sum / Value.dot as a chain of + and *.
     Raises Reject when a number leaves the safe range.
     """
     nodes = list(leaves)
@@ -143,7 +143,7 @@ def run(program, leaves, fused=True):
                 items = [get(i) for i in instruction[1]]
                 start = 0.0 if instruction[2] is None else get(instruction[2])
                 has_value = any(isinstance(v, Value) for v in [*items, start])
-                out = Value.sum(items, start) if fused and has_value else sum(items, start)
+                out = Value.sum(items, start) if fused and has_value else chain_sum(items, start)
             else:
                 weights = [nodes[i] for i in instruction[1]]
                 inputs = [get(i) for i in instruction[2]]
@@ -152,7 +152,7 @@ def run(program, leaves, fused=True):
                     out = Value.dot(weights, inputs, bias)
                 else:
                     products = (w * x for w, x in zip(weights, inputs))
-                    out = sum(products) if bias is None else sum(products, bias)
+                    out = chain_sum(products, 0 if bias is None else bias)
         except OverflowError:
             raise Reject from None
         value = out.data if isinstance(out, Value) else out
