@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from numbers import Real
 from os import PathLike
 from typing import Callable, TypeVar, Union
 
+from micrograd._checks import finite_number, int_at_least
 from micrograd.engine import Value, _dot_node, _split_inputs
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
@@ -144,23 +144,16 @@ def _some(names: list[str], shown: int = 3) -> str:
 
 
 def _finite_number(x: object, what: str) -> float:
-    """x as a float if it is a finite real number (not a bool), else a ValueError."""
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise ValueError(f"{what} must be a number, got {type(x).__name__} {x!r}")
+    """x as a float if it is a finite real number, else a ValueError: a state (often
+    read from a file) that holds something else is a bad value, whatever its type."""
     try:
-        value = float(x)
-    except OverflowError:
-        raise ValueError(f"{what} must be finite, got an int too large for a float") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, got {x!r}")
-    return value
+        return finite_number(what, x)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
 
 
 def _check_size(what: str, n: object) -> None:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{what} must be an int, got {type(n).__name__} {n!r}")
-    if n < 1:
-        raise ValueError(f"{what} must be >= 1, got {n}")
+    int_at_least(what, n, 1)
 
 
 def _check_inputs(module: str, expected: int, x: Sequence[Input]) -> None:

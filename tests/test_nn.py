@@ -163,10 +163,10 @@ def test_an_input_that_is_not_a_list_is_rejected():
 @pytest.mark.parametrize(
     "build, message",
     [
-        (lambda: Neuron(0), "Neuron nin must be >= 1, got 0"),
-        (lambda: Layer(2, 0), "Layer nout must be >= 1, got 0"),
+        (lambda: Neuron(0), "Neuron nin must be an int >= 1, got 0"),
+        (lambda: Layer(2, 0), "Layer nout must be an int >= 1, got 0"),
         (lambda: MLP(2, []), "nouts must be a non-empty list"),
-        (lambda: MLP(2, [4, -1]), r"MLP nouts\[1\] must be >= 1, got -1"),
+        (lambda: MLP(2, [4, -1]), r"MLP nouts\[1\] must be an int >= 1, got -1"),
     ],
 )
 def test_sizes_below_one_are_rejected(build, message):
@@ -175,7 +175,7 @@ def test_sizes_below_one_are_rejected(build, message):
 
 
 def test_a_size_that_is_not_an_int_is_rejected():
-    with pytest.raises(TypeError, match="Neuron nin must be an int, got float 2.5"):
+    with pytest.raises(TypeError, match="Neuron nin must be an int >= 1, got float 2.5"):
         Neuron(2.5)
 
 
