@@ -31,7 +31,7 @@ ACTIVATIONS = {
 }
 
 # The activation a fused neuron node applies itself (Value.dot's `activation`).
-_FUSED_ACTIVATION = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": None}
+_FUSED_ACTIVATION = {name: None if sigma is None else name for name, sigma in ACTIVATIONS.items()}
 
 # Weight initialisations, by name: each gives the bound b of the uniform(-b, b) draw
 # for a neuron with `nin` inputs. Fan-in scaling keeps the size of the signal roughly
