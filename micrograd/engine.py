@@ -36,8 +36,9 @@ import contextvars
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from numbers import Complex, Real
-from typing import Union
+from typing import NamedTuple, Union
 
 __all__ = [
     "Value",
@@ -46,6 +47,13 @@ __all__ = [
     "is_grad_enabled",
     "grad",
     "topological_order",
+    "forward_steps",
+    "backward_steps",
+    "ForwardStep",
+    "BackwardStep",
+    "ParentUpdate",
+    "FusedParts",
+    "fused_parts",
     "ACTIVATIONS",
 ]
 
@@ -517,10 +525,8 @@ class Value:
 
         return draw_dot(self, **options)
 
-    def backward_steps(self):
-        """backward(), one node at a time: see micrograd.viz.backward_steps."""
-        from micrograd.viz import backward_steps
-
+    def backward_steps(self) -> Iterator[BackwardStep]:
+        """backward(), one node at a time: see micrograd.engine.backward_steps."""
         return backward_steps(self)
 
     def is_leaf(self) -> bool:
@@ -607,6 +613,36 @@ def _dot_node(weights, bias, inputs, input_data, positions, activation=None) -> 
     # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1; times dσ/ds = slope, in backward()
     local = (*input_data, *w_data) if bias is None else (*input_data, *w_data, 1.0)
     return Value._node(y, op, parents, local, inputs, slope)
+
+
+class FusedParts(NamedTuple):
+    """What a fused neuron node computes: activation(bias + Σ weights[i] * inputs[i])."""
+
+    weights: tuple[Value, ...]
+    inputs: tuple[Value | float, ...]  # Values and plain numbers, as given
+    bias: Value | None
+    activation: str | None  # a name in ACTIVATIONS, or None for the plain sum
+
+
+def fused_parts(node: Value) -> FusedParts | None:
+    """The weights, inputs, bias and activation of a node made by Value.dot (None otherwise).
+
+    Drawings use it to show a fused neuron as the elementary chain of *, + and
+    activation nodes that `fused=False` would have built.
+    """
+    if not node._op.startswith("dot"):
+        return None
+    inputs = node._b
+    weights = node._a[: len(inputs)]
+    n_value_inputs = sum(1 for x in inputs if isinstance(x, Value))
+    rest = node._a[len(inputs) + n_value_inputs :]
+    activation = node._op[len("dot-") :] or None
+    return FusedParts(
+        tuple(weights),
+        tuple(x if isinstance(x, Value) else float(x) for x in inputs),
+        rest[0] if rest else None,
+        activation,
+    )
 
 
 # The op name of a fused neuron node, by activation.
@@ -888,6 +924,86 @@ def _interior_nodes_root_first(roots: Sequence[Value], reset_grads: bool = True)
                 stack.append(b)
     finished.reverse()
     return finished
+
+
+# ---- the passes, one step at a time -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One node of the forward pass: `node` = op(operands), whose result is `data`."""
+
+    index: int  # its position in the order of computation (its name #index if unlabelled)
+    node: Value
+    op: str  # "" for a leaf (an input or parameter), which is given, not computed
+    operands: tuple  # Values and plain numbers, in the order written
+    data: float
+
+
+@dataclass(frozen=True)
+class ParentUpdate:
+    """What one step of the backward pass adds to one parent's gradient."""
+
+    parent: Value
+    local_grad: float  # d(node)/d(parent)
+    contribution: float  # local_grad * the node's grad: the amount added
+    total: float  # parent.grad after the addition
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node of the backward pass: its gradient is complete and passed on to its parents."""
+
+    index: int  # 0 for the root, then in the order backward() visits nodes
+    node: Value
+    grad: float  # d(root)/d(node)
+    updates: tuple[ParentUpdate, ...]  # one per parent, in operand order
+
+
+def forward_steps(root: Value) -> Iterator[ForwardStep]:
+    """The forward pass in the order it could have run: leaves first, root last."""
+    _check_root(root, "forward_steps()")
+    order = topological_order(root)  # iterative: any depth works
+    return (ForwardStep(i, v, v.op, v.operands, v.data) for i, v in enumerate(order))
+
+
+def backward_steps(root: Value) -> Iterator[BackwardStep]:
+    """root.backward(), one node at a time: the same order and the same arithmetic.
+
+    Like backward(), calling it at once resets every interior node's grad to 0
+    and sets root.grad = 1; each step then adds `local * grad` into each parent's
+    grad (leaves accumulate, as with backward()). Exhausting the iterator leaves
+    exactly the gradients backward() gives, bit for bit; stopping early leaves
+    them part-way. For a leaf root there are no steps: its grad just gains 1.
+    """
+    _check_root(root, "backward_steps()")
+    order = _interior_nodes_root_first([root])  # resets interior grads to 0, as backward()
+    if not order:  # root is a leaf: d(root)/d(root) = 1
+        root.grad += 1.0
+        return iter(())
+    root.grad = 1.0
+    return _recorded_sweep(order)
+
+
+def _recorded_sweep(order: list[Value]) -> Iterator[BackwardStep]:
+    """backward()'s loop, with a record of each step.
+
+    A fused neuron whose relu is off passes nothing on: its step has no updates.
+    """
+    for i, node in enumerate(order):
+        g = node.grad
+        updates = []
+        contributions = _contributions(node, g)  # backward()'s own arithmetic
+        for (parent, contribution), local in zip(contributions, node.local_grads):
+            parent.grad += contribution
+            updates.append(ParentUpdate(parent, local, contribution, parent.grad))
+        yield BackwardStep(i, node, g, tuple(updates))
+
+
+def _check_root(root: object, caller: str) -> None:
+    if not isinstance(root, Value):
+        hint = "; pass one of them, or Value.sum(outputs)" if isinstance(root, list) else ""
+        raise TypeError(f"{caller} expected a Value, got {type(root).__name__}{hint}")
 
 
 _FINISH = object()  # the stack marker of the depth-first searches above: "the node below is done"

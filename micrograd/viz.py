@@ -28,7 +28,15 @@ from typing import Any
 
 import graphviz
 
-from micrograd.engine import Value, _contributions, _interior_nodes_root_first, topological_order
+from micrograd.engine import (
+    BackwardStep,
+    ForwardStep,
+    ParentUpdate,
+    Value,
+    backward_steps,
+    forward_steps,
+    topological_order,
+)
 from micrograd.render import Drawing, source_with_hint
 
 __all__ = [
@@ -472,77 +480,7 @@ def _gradient_color(grad: float, largest: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-# ---- stepping through the passes -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ForwardStep:
-    """One node of the forward pass: `node` = op(operands), whose result is `data`."""
-
-    index: int  # its position in the order of computation (its name #index if unlabelled)
-    node: Value
-    op: str  # "" for a leaf (an input or parameter), which is given, not computed
-    operands: tuple  # Values and plain numbers, in the order written
-    data: float
-
-
-@dataclass(frozen=True)
-class ParentUpdate:
-    """What one step of the backward pass adds to one parent's gradient."""
-
-    parent: Value
-    local_grad: float  # d(node)/d(parent)
-    contribution: float  # local_grad * the node's grad: the amount added
-    total: float  # parent.grad after the addition
-
-
-@dataclass(frozen=True)
-class BackwardStep:
-    """One node of the backward pass: its gradient is complete and passed on to its parents."""
-
-    index: int  # 0 for the root, then in the order backward() visits nodes
-    node: Value
-    grad: float  # d(root)/d(node)
-    updates: tuple[ParentUpdate, ...]  # one per parent, in operand order
-
-
-def forward_steps(root: Value) -> Iterator[ForwardStep]:
-    """The forward pass in the order it could have run: leaves first, root last."""
-    order = _trace(root, None)
-    return (ForwardStep(i, v, v.op, v.operands, v.data) for i, v in enumerate(order))
-
-
-def backward_steps(root: Value) -> Iterator[BackwardStep]:
-    """root.backward(), one node at a time: the same order and the same arithmetic.
-
-    Like backward(), calling it at once resets every interior node's grad to 0
-    and sets root.grad = 1; each step then adds `local * grad` into each parent's
-    grad (leaves accumulate, as with backward()). Exhausting the iterator leaves
-    exactly the gradients backward() gives, bit for bit; stopping early leaves
-    them part-way. For a leaf root there are no steps: its grad just gains 1.
-    """
-    _check_root(root)
-    order = _interior_nodes_root_first([root])  # resets interior grads to 0, as backward()
-    if not order:  # root is a leaf: d(root)/d(root) = 1
-        root.grad += 1.0
-        return iter(())
-    root.grad = 1.0
-    return _sweep(order)
-
-
-def _sweep(order: list[Value]) -> Iterator[BackwardStep]:
-    """backward()'s loop, with a record of each step.
-
-    A fused neuron whose relu is off passes nothing on: its step has no updates.
-    """
-    for i, node in enumerate(order):
-        g = node.grad
-        updates = []
-        contributions = _contributions(node, g)  # backward()'s own arithmetic
-        for (parent, contribution), local in zip(contributions, node.local_grads):
-            parent.grad += contribution
-            updates.append(ParentUpdate(parent, local, contribution, parent.grad))
-        yield BackwardStep(i, node, g, tuple(updates))
+# ---- stepping through the backward pass -------------------------------------------
 
 
 def step_through(

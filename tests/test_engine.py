@@ -19,7 +19,14 @@ import weakref
 import pytest
 from conftest import assert_all_close, assert_close, call, chain_sum, numerical_grad
 
-from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
+from micrograd.engine import (
+    FusedParts,
+    Value,
+    fused_parts,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+)
 from micrograd.nn import MLP
 
 DEFAULT_RECURSION_LIMIT = 1000  # CPython's default, which the deep-graph tests must not raise
@@ -1049,3 +1056,18 @@ def test_value_dot_of_nothing_is_a_constant_leaf():
 def test_an_int_too_large_for_a_float_is_named():
     with pytest.raises(OverflowError, match="Value\\(\\) needs a number that fits a float"):
         Value(10**400)
+
+
+def test_fused_parts_gives_a_fused_neurons_weights_inputs_bias_and_activation():
+    w = [Value(1.0), Value(2.0)]
+    b, x = Value(0.5), Value(3.0)
+    parts = fused_parts(Value.dot(w, [x, 4.0], b, activation="tanh"))
+    assert parts == FusedParts(tuple(w), (x, 4.0), b, "tanh")
+    assert fused_parts(Value.dot(w, [x, 4.0])) == FusedParts(tuple(w), (x, 4.0), None, None)
+
+
+def test_fused_parts_of_any_other_node_is_none():
+    x = Value(2.0)
+    assert fused_parts(x * 2) is None
+    assert fused_parts(x) is None
+    assert fused_parts(Value.sum([x, x])) is None
