@@ -31,6 +31,8 @@ __all__ = [
     "find_graphviz_pure",
     "find_renderer",
     "render_bytes",
+    "inline_svg",
+    "source_with_hint",
 ]
 
 INSTALL_HINT = (
@@ -216,6 +218,15 @@ def source_with_hint(source: str) -> dict[str, str]:
     """A Jupyter mimebundle showing DOT source under the install hint, for no renderer."""
     text = f"No renderer: {INSTALL_HINT}.\n\n{source}"
     return {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
+
+
+def inline_svg(drawing: Drawing) -> str:
+    """The drawing as an inline <svg> element for a web page, or its source and the install hint."""
+    try:
+        svg = drawing.pipe(format="svg", encoding="utf-8")
+    except graphviz.ExecutableNotFound:
+        return source_with_hint(drawing.source)["text/html"]
+    return svg[svg.find("<svg") :]
 
 
 def _check_fallback_arguments(renderer: str | None, formatter: str | None) -> None:

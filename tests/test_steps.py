@@ -355,7 +355,9 @@ def test_next_and_prev_move_through_the_frames_and_show_each_caption():
 def test_the_widget_renders_frames_only_when_shown(monkeypatch):
     pytest.importorskip("ipywidgets")
     rendered = []
-    monkeypatch.setattr(viz, "_svg_html", lambda drawing: rendered.append(drawing) or "<svg/>")
+    monkeypatch.setattr(
+        viz.frames, "inline_svg", lambda drawing: rendered.append(drawing) or "<svg/>"
+    )
     loss, _, _ = small_graph()
     frames = step_through(loss)
     previous, slider, following, caption, picture = buttons(frames.widget())

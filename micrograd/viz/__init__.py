@@ -1,0 +1,40 @@
+"""Seeing the graph: drawings of a computation, and its forward and backward passes step by step.
+
+    from micrograd.viz import draw_dot, backward_steps, step_through
+    draw_dot(loss)                          # in Jupyter, the picture shows inline
+    draw_dot(loss, model=mlp, cluster=True) # boxes around each neuron and layer
+    for step in backward_steps(loss): ...   # backward(), one node at a time
+    step_through(loss)                      # Jupyter: Prev / Next through the sweep
+
+The package has one module per job:
+- text:    how ops, numbers and formulas are written (op_symbol is the one op -> symbol lookup);
+- drawing: draw_dot, the DOT drawing of a graph (micrograd.render turns it into a picture);
+- frames:  step_through, the backward pass as frames and captions;
+- widget:  Jupyter's Prev / Next buttons over those frames.
+The step records (forward_steps, backward_steps, ...) live in micrograd.engine and
+are re-exported here.
+"""
+
+from micrograd.engine import (
+    BackwardStep,
+    ForwardStep,
+    ParentUpdate,
+    backward_steps,
+    forward_steps,
+)
+from micrograd.viz.drawing import draw_dot
+from micrograd.viz.frames import Frame, StepThrough, step_through
+from micrograd.viz.text import OP_LABELS
+
+__all__ = [
+    "OP_LABELS",
+    "draw_dot",
+    "forward_steps",
+    "backward_steps",
+    "step_through",
+    "ForwardStep",
+    "BackwardStep",
+    "ParentUpdate",
+    "StepThrough",
+    "Frame",
+]

@@ -1,0 +1,199 @@
+"""Stepping through the backward pass: step_through, and its frames and captions.
+
+    frames = step_through(loss)   # runs backward() once, recording every step
+    frames[k].draw()              # the graph after k steps, the current node outlined
+    print(frames)                 # the whole sweep as a table
+
+The steps themselves come from micrograd.engine.backward_steps; this module turns
+them into frames to draw and words to read.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from micrograd.engine import BackwardStep, Value, backward_steps
+from micrograd.render import Drawing, inline_svg
+from micrograd.viz.drawing import DrawOptions, TracedGraph, draw_graph, plain_grad
+from micrograd.viz.text import format_number, formula
+from micrograd.viz.widget import step_widget
+
+__all__ = ["step_through", "StepThrough", "Frame"]
+
+
+def step_through(
+    root: Value,
+    *,
+    zero_grad: bool = True,
+    widget: bool | None = None,
+    **draw_options: Any,
+) -> StepThrough:
+    """The backward pass of root as frames to step through, drawn with the gradients so far.
+
+    Runs the sweep at once (so root's graph ends with backward()'s gradients) and
+    draws frames only when shown. In Jupyter with ipywidgets installed
+    (`pip install "micrograd[widgets]"`), displaying the result shows Prev / Next
+    buttons and a slider; otherwise it shows a table of the steps. Frame k (an
+    index into the result) is the graph after k steps, with the current node
+    outlined; `print()` the result for the table.
+
+    - zero_grad: set every leaf's grad to 0 first, so the frames show this sweep
+      alone; pass False to watch gradients accumulate on top of earlier ones.
+    - widget: True or False to choose buttons or table; None: buttons when
+      running in a Jupyter kernel with ipywidgets.
+    - draw_options: any option of draw_dot but highlight (rankdir, model, ...).
+    """
+    options = DrawOptions(**draw_options)
+    graph = TracedGraph(root, options)
+    if zero_grad:
+        for v in graph.order:
+            if v.is_leaf():
+                v.grad = 0.0
+    steps_iter = backward_steps(root)
+    start = {v: plain_grad(v) for v in graph.order}  # root.grad is 1 and interior grads 0 now
+    return StepThrough(graph, options, start, list(steps_iter), widget)
+
+
+class Frame:
+    """One frame of a StepThrough: the graph after `index` steps of the backward pass."""
+
+    def __init__(self, owner: StepThrough, index: int) -> None:
+        self._owner = owner
+        self.index = index
+
+    @property
+    def step(self) -> BackwardStep | None:
+        """The step this frame shows just done (None for frame 0, before any)."""
+        return self._owner.steps[self.index - 1] if self.index else None
+
+    @property
+    def grads(self) -> dict[Value, float]:
+        """Every node's gradient at this frame."""
+        return self._owner.grads_at(self.index)
+
+    @property
+    def caption(self) -> str:
+        """What happened in this step, in words and numbers."""
+        return self._owner.caption(self.index)
+
+    def draw(self) -> Drawing:
+        """The drawing of this frame (display it in Jupyter, or .render() it)."""
+        return self._owner.draw(self.index)
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        return self.draw()._repr_mimebundle_(include, exclude, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Frame {self.index} of {len(self._owner)}: {self.caption.splitlines()[0]}>"
+
+
+class StepThrough(Sequence[Frame]):
+    """The frames of one backward pass: frame 0 before any step, frame k after k steps."""
+
+    def __init__(
+        self,
+        graph: TracedGraph,
+        options: DrawOptions,
+        start: dict[Value, float],
+        steps: list[BackwardStep],
+        widget: bool | None,
+    ) -> None:
+        self.graph = graph
+        self.options = options
+        self.steps = steps
+        self._start = start
+        self._widget = widget
+        self._html: dict[int, str] = {}  # frames rendered so far, for the widget
+
+    def __len__(self) -> int:
+        return len(self.steps) + 1
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"frame {index} out of range: there are {len(self)} frames")
+        return Frame(self, index % len(self))
+
+    def grads_at(self, index: int) -> dict[Value, float]:
+        """Every node's gradient after `index` steps (replayed from the recorded totals)."""
+        grads = dict(self._start)
+        for step in self.steps[:index]:
+            for update in step.updates:
+                grads[update.parent] = update.total
+        return grads
+
+    def draw(self, index: int) -> Drawing:
+        """Frame `index` drawn: the gradients so far, the current node outlined."""
+        current = self.steps[index - 1].node if index else self.graph.root
+        sent = {step.node for step in self.steps[:index]}
+        return draw_graph(self.graph, self.options, {current}, self.grads_at(index), sent)
+
+    def caption(self, index: int) -> str:
+        """Frame `index` in words: the node, its grad, and what each parent receives."""
+        names = self.graph.names
+        root = names[self.graph.root]
+        if index == 0:
+            return f"start: {root}.grad = 1 (d{root}/d{root}); every other interior grad is 0"
+        step = self.steps[index - 1]
+        node = names[step.node]
+        lines = [
+            f"step {index} of {len(self.steps)}: {node} = {formula(step.node, names)}, "
+            f"grad {format_number(step.grad, 4)}"
+        ]
+        for u in step.updates:
+            lines.append(
+                f"    {names[u.parent]}.grad += {format_number(u.local_grad, 4)} x "
+                f"{format_number(step.grad, 4)} = {format_number(u.contribution, 4)}  ->  "
+                f"{format_number(u.total, 4)}"
+            )
+        return "\n".join(lines)
+
+    def table(self) -> str:
+        """Every frame's caption, one after another: the whole sweep as text."""
+        root = self.graph.names[self.graph.root]
+        steps = f"{len(self.steps)} step{'' if len(self.steps) == 1 else 's'}"
+        head = f"backward pass of {root}: {steps} (local x grad = contribution -> total)"
+        return "\n".join([head, *(self.caption(i) for i in range(len(self)))])
+
+    def frame_html(self, index: int) -> str:
+        """Frame `index` as inline SVG (or its DOT source and the install hint), cached."""
+        if index not in self._html:
+            self._html[index] = inline_svg(self.draw(index))
+        return self._html[index]
+
+    def widget(self) -> Any:
+        """Prev / Next buttons and a slider over the frames (an ipywidgets.VBox).
+
+        Frames are rendered when first shown, so it opens at once for any size.
+        """
+        return step_widget(self)
+
+    def _use_widget(self) -> bool:
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            return False
+        return self._widget if self._widget is not None else "ipykernel" in sys.modules
+
+    def _ipython_display_(self) -> None:
+        """Jupyter's display: the buttons when possible, else the table (never an error)."""
+        if self._use_widget():
+            from IPython.display import display
+
+            display(self.widget())
+            return
+        print(self.table())
+        if self._widget:
+            print('(for Prev / Next buttons: pip install "micrograd[widgets]")')
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        root = self.graph.names[self.graph.root]
+        return (
+            f"<StepThrough of {root}'s backward pass: {len(self)} frames; print() it for the table>"
+        )

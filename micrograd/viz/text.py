@@ -1,0 +1,92 @@
+"""How drawings and step tables write things: op symbols, numbers, formulas, record fields.
+
+Every op-name -> symbol lookup goes through op_symbol(), so that the engine's op
+table can take it over in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from micrograd.engine import Value
+
+__all__ = [
+    "OP_LABELS",
+    "op_symbol",
+    "format_number",
+    "format_constant",
+    "formula",
+    "escape_record",
+]
+
+# How each op is written in its oval. Ops not listed are shown by their name.
+OP_LABELS = {
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "/": "/",
+    "**": "**",
+    "r-": "-",  # c - x
+    "r/": "/",  # c / x
+    "r**": "**",  # c ** x
+    "neg": "neg",
+    "abs": "abs",
+    "relu": "relu",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "exp": "exp",
+    "log": "log",
+    "sqrt": "sqrt",
+    "sum": "Σ",
+    "dot": "w·x+b",
+    # a whole neuron fused into one node: the activation of its w·x+b
+    "dot-relu": "relu(w·x+b)",
+    "dot-tanh": "tanh(w·x+b)",
+    "dot-sigmoid": "sigmoid(w·x+b)",
+}
+
+# Ops whose operand order matters. Graphviz places an op's inputs where the layout
+# suits it, so their ovals spell out the order: "#3 - 1", "1 - x", "a / b".
+ORDERED_OPS = frozenset({"-", "/", "**", "r-", "r/", "r**"})
+_INFIX_OPS = frozenset({"+", "-", "*", "/", "**", "r-", "r/", "r**"})
+
+
+def op_symbol(op: str) -> str:
+    """How a drawing writes the op named `op`: "*", "Σ", "tanh(w·x+b)"... (its name if unknown)."""
+    return OP_LABELS.get(op, op)
+
+
+def format_number(x: float, decimals: int | None = None) -> str:
+    """x for display: with `decimals` places ("1.2345"), or compact ("2", "0.1", "1e-07")."""
+    x = x + 0.0  # -0.0 shows as 0
+    if decimals is None:
+        return f"{x:.4g}"
+    if x == 0.0 or 10.0**-decimals <= abs(x) < 1e6:
+        return f"{x:.{decimals}f}"
+    return f"{x:.{decimals}g}"  # tiny, huge, inf and nan: "1.235e-07", "inf"
+
+
+def format_constant(c: float) -> str:
+    """A plain-number operand as written, to 6 significant digits: "2", "0.1", "0.333333"."""
+    return f"{c + 0.0:.6g}"
+
+
+def formula(v: Value, names: Mapping[Value, str]) -> str:
+    """How v was computed, in names: "#3 * 2", "tanh(#4)", "Σ(#1, #2, #3)"."""
+    parts = [names[o] if isinstance(o, Value) else format_constant(o) for o in v.operands]
+    if v.op in _INFIX_OPS and len(parts) == 2:
+        return f"{parts[0]} {op_symbol(v.op)} {parts[1]}"
+    if v.op == "neg":
+        return f"-{parts[0]}"
+    if v.op == "abs":
+        return f"|{parts[0]}|"
+    if len(parts) > 8:
+        parts = [*parts[:6], "...", parts[-1]]
+    return f"{op_symbol(v.op)}({', '.join(parts)})"
+
+
+def escape_record(text: str) -> str:
+    """text with the characters that structure a record label escaped."""
+    for char in '\\{}|<>"':
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")
