@@ -1,110 +1,17 @@
-"""Shared fixtures and helpers for the test suite.
-
-Test modules import the helpers directly (`from conftest import numerical_grad`);
-pytest puts this folder on sys.path when it loads this file.
+"""Fixtures for the test suite; shared helpers live in helpers.py.
 
 - `rng`: a seeded `random.Random`, so every run draws the same numbers.
-- `numerical_grad(f, xs)`: the gradient of a plain-float function by central
-  differences, the reference every analytic gradient is checked against.
-- `assert_close(actual, expected)`: a relative + absolute comparison with a
-  message that shows both numbers; FD_REL / FD_ABS are the tolerances that suit
-  central differences (error ~ eps**2 from truncation, ~ 1e-16/eps from rounding).
 """
 
 from __future__ import annotations
 
-import functools
-import math
-import operator
 import random
-from collections.abc import Callable, Sequence
 
 import pytest
-
-from micrograd.engine import Value
-
-SEED = 20240607
-
-# Central differences with eps = 1e-6 are good to about 1e-9 for smooth functions
-# of moderate size; 1e-6 leaves room for curvature without hiding a wrong formula.
-FD_EPS = 1e-6
-FD_REL = 1e-6
-FD_ABS = 1e-6
+from helpers import SEED
 
 
 @pytest.fixture
 def rng() -> random.Random:
     """A random.Random with a fixed seed: each test gets the same sequence."""
     return random.Random(SEED)
-
-
-def numerical_grad(
-    f: Callable[[list[float]], float], xs: Sequence[float], eps: float = FD_EPS
-) -> list[float]:
-    """d f / d xs[i] for each i, by central differences (f(x+h) - f(x-h)) / 2h.
-
-    f takes a list of floats and returns a float. The step h is eps scaled by
-    max(1, |x_i|), so large arguments are perturbed relative to their size.
-    """
-    grads = []
-    for i, x in enumerate(xs):
-        h = eps * max(1.0, abs(x))
-        up = list(xs)
-        down = list(xs)
-        up[i] = x + h
-        down[i] = x - h
-        grads.append((f(up) - f(down)) / ((x + h) - (x - h)))
-    return grads
-
-
-def is_close(actual: float, expected: float, rel: float = FD_REL, abs_: float = FD_ABS) -> bool:
-    """|actual - expected| <= max(rel * max(|actual|, |expected|), abs_); infinities must match."""
-    return math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_)
-
-
-def assert_close(
-    actual: float, expected: float, rel: float = FD_REL, abs_: float = FD_ABS, what: str = ""
-) -> None:
-    """Assert is_close(actual, expected), saying which quantity differed and by how much."""
-    assert is_close(actual, expected, rel, abs_), (
-        f"{what or 'value'}: got {actual!r}, expected {expected!r} "
-        f"(difference {actual - expected!r}; rel {rel}, abs {abs_})"
-    )
-
-
-def assert_all_close(
-    actual: Sequence[float],
-    expected: Sequence[float],
-    rel: float = FD_REL,
-    abs_: float = FD_ABS,
-    what: str = "grad",
-) -> None:
-    """assert_close element by element, naming the index that differed."""
-    assert len(actual) == len(expected), f"{what}: {len(actual)} values, expected {len(expected)}"
-    for i, (a, e) in enumerate(zip(actual, expected)):
-        assert_close(a, e, rel, abs_, what=f"{what}[{i}]")
-
-
-# The unary ops of the engine as plain float functions, the reference for Values.
-FLOAT_FUNCS = {
-    "relu": lambda x: x if x > 0.0 else 0.0,
-    "tanh": math.tanh,
-    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
-    "exp": math.exp,
-    "log": math.log,
-    "sqrt": math.sqrt,
-}
-
-
-def call(name: str, x):
-    """x.name() for a Value, the same function from math for a float."""
-    return getattr(x, name)() if isinstance(x, Value) else FLOAT_FUNCS[name](x)
-
-
-def chain_sum(values, start=0.0):
-    """start + v0 + v1 + ..., added left to right, as a chain of Value additions is.
-
-    The reference for fused sums: the built-in sum() of floats compensates its
-    rounding from Python 3.12 on, so it is not the same float on every Python.
-    """
-    return functools.reduce(operator.add, values, start)

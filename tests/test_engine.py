@@ -1,7 +1,7 @@
 """The engine's behaviour, one specification per test.
 
 Gradients are checked against central finite differences of the same function
-evaluated on plain floats (`numerical_grad` in conftest), so no test trusts the
+evaluated on plain floats (`numerical_grad` in helpers.py), so no test trusts the
 engine to check itself.
 """
 
@@ -17,7 +17,14 @@ import threading
 import weakref
 
 import pytest
-from conftest import assert_all_close, assert_close, call, chain_sum, numerical_grad
+from helpers import (
+    TrackedLeaf,
+    assert_all_close,
+    assert_close,
+    call,
+    chain_sum,
+    numerical_grad,
+)
 
 from micrograd.engine import (
     FusedParts,
@@ -530,12 +537,6 @@ def test_topological_order_works_on_a_200000_deep_chain():
 
 
 # ---- memory: no reference cycles -------------------------------------------------------
-
-
-class TrackedLeaf(Value):
-    """A Value that can be weakly referenced (Value's __slots__ has no __weakref__)."""
-
-    __slots__ = ("__weakref__",)
 
 
 def _build_and_backward(leaf: Value) -> None:

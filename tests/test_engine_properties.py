@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from conftest import assert_all_close, call, chain_sum, numerical_grad
+from helpers import assert_all_close, call, chain_sum, numerical_grad
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 

@@ -12,7 +12,7 @@ import math
 import random
 
 import pytest
-from conftest import assert_all_close, assert_close
+from helpers import assert_all_close, assert_close
 
 from micrograd.engine import Value, grad, no_grad
 from micrograd.functional import gradcheck

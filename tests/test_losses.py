@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import assert_all_close, numerical_grad
+from helpers import assert_all_close, numerical_grad
 
 from micrograd.engine import Value
 from micrograd.losses import binary_cross_entropy, cross_entropy, hinge, l2, mse

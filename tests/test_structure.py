@@ -14,17 +14,12 @@ import sys
 import weakref
 
 import pytest
+from helpers import TrackedLeaf
 
 from micrograd.engine import Value, topological_order
 from micrograd.nn import MLP, Layer, Neuron
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear"]
-
-
-class TrackedLeaf(Value):
-    """A Value that can be weakly referenced, to see when it is freed."""
-
-    __slots__ = ("__weakref__",)
 
 
 def interior_nodes(root: Value) -> list[Value]:

@@ -14,7 +14,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from conftest import assert_all_close  # noqa: E402
+from helpers import assert_all_close  # noqa: E402
 
 from micrograd.engine import Value, grad  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
