@@ -21,11 +21,12 @@ from micrograd.engine import Value, topological_order
 from micrograd.render import Drawing
 from micrograd.viz.text import (
     ORDERED_OPS,
-    escape_record,
+    dot_label,
     format_constant,
     format_number,
     formula,
     op_symbol,
+    record_label,
 )
 
 __all__ = ["draw_dot", "DrawOptions", "TracedGraph", "draw_graph", "plain_grad"]
@@ -237,7 +238,8 @@ class TracedGraph:
         self.parameters = set(options.model.parameters()) if options.model is not None else set()
         parameter_names = self._parameter_names(short=options.cluster)
         self.names = {
-            v: v.label or parameter_names.get(v) or f"#{i}" for i, v in enumerate(self.order)
+            v: str(v.label) if v.label else parameter_names.get(v) or f"#{i}"
+            for i, v in enumerate(self.order)
         }
         self.owner = _assign_neurons(self.order, self.neurons) if options.cluster else {}
 
@@ -282,7 +284,7 @@ def draw_graph(
         finite = [abs(grad_of(v)) for v in graph.order if math.isfinite(grad_of(v))]
         largest = max(finite, default=0.0)
         drawing.attr(
-            label="fill: blue = positive grad, red = negative; darker = larger |grad|",
+            label=dot_label("fill: blue = positive grad, red = negative; darker = larger |grad|"),
             fontsize="10",
         )
 
@@ -302,7 +304,9 @@ def draw_graph(
         target.node(f"{node_id}op", _op_label(v, graph.names), **_OP_STYLE)
         for k, operand in enumerate(v.operands):
             if not isinstance(operand, Value):
-                target.node(f"{node_id}c{k}", format_constant(operand), **_CONSTANT_STYLE)
+                target.node(
+                    f"{node_id}c{k}", dot_label(format_constant(operand)), **_CONSTANT_STYLE
+                )
 
     # Nodes: each neuron's inside its box (inside its layer's), in model order; then the rest.
     if graph.owner:
@@ -325,7 +329,7 @@ def draw_graph(
             attrs = {}
             if options.show_contributions and (sent is None or v in sent):
                 contribution = local * grad_of(v)
-                attrs["label"] = format_number(contribution)
+                attrs["label"] = dot_label(format_number(contribution))
                 if options.color_grad and contribution != 0 and not math.isnan(contribution):
                     rgb = _POSITIVE_RGB if contribution > 0 else _NEGATIVE_RGB
                     attrs["color"] = attrs["fontcolor"] = "#{:02x}{:02x}{:02x}".format(*rgb)
@@ -357,7 +361,9 @@ def _add_boxes(drawing: graphviz.Digraph, graph: TracedGraph, add_node) -> None:
                 activation = getattr(neuron, "activation", "")
                 label += f" ({activation})" if activation else ""
                 with layer_box.subgraph(name=f"cluster_N{k}") as box:
-                    box.attr(label=label, style="rounded", color="#9ca3af", fontsize="10")
+                    box.attr(
+                        label=dot_label(label), style="rounded", color="#9ca3af", fontsize="10"
+                    )
                     for v in members[k]:
                         add_node(box, v)
 
@@ -369,28 +375,25 @@ def _layer_box(drawing: graphviz.Digraph, layer: int | None) -> Iterator[graphvi
         yield drawing
         return
     with drawing.subgraph(name=f"cluster_L{layer}") as box:
-        box.attr(label=f"layer {layer}", style="dashed", color="#6b7280", fontsize="11")
+        box.attr(label=dot_label(f"layer {layer}"), style="dashed", color="#6b7280", fontsize="11")
         yield box
 
 
 def _op_label(v: Value, names: Mapping[Value, str]) -> str:
     """The text of v's op oval: the op's symbol, or for - / ** the whole formula."""
-    if v.op in ORDERED_OPS:
-        return formula(v, names)
-    return op_symbol(v.op)
+    return dot_label(formula(v, names) if v.op in ORDERED_OPS else op_symbol(v.op))
 
 
 def _record_label(name: str, data: float, grad: float, options: DrawOptions) -> str:
     """`name | data 1.2345 | grad -0.5000`: one row of fields whatever the rankdir."""
-    fields = [escape_record(name)]
+    fields = [name]
     if options.show_data:
         fields.append(f"data {format_number(data, 4)}")
     if options.show_grad:
         fields.append(f"grad {format_number(grad, 4)}")
-    label = " | ".join(fields)
     # A record's fields run across the rank direction; braces turn them a quarter turn,
     # so that they read left to right in LR and RL drawings too.
-    return f"{{ {label} }}" if options.rankdir in ("LR", "RL") else label
+    return record_label(fields, across=options.rankdir in ("LR", "RL"))
 
 
 def _gradient_color(grad: float, largest: float) -> str:

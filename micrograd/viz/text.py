@@ -6,7 +6,10 @@ table can take it over in one line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
+
+import graphviz
 
 from micrograd.engine import Value
 
@@ -16,7 +19,9 @@ __all__ = [
     "format_number",
     "format_constant",
     "formula",
-    "escape_record",
+    "visible",
+    "dot_label",
+    "record_label",
 ]
 
 # How each op is written in its oval. Ops not listed are shown by their name.
@@ -85,8 +90,48 @@ def formula(v: Value, names: Mapping[Value, str]) -> str:
     return f"{op_symbol(v.op)}({', '.join(parts)})"
 
 
-def escape_record(text: str) -> str:
-    """text with the characters that structure a record label escaped."""
-    for char in '\\{}|<>"':
-        text = text.replace(char, "\\" + char)
-    return text.replace("\n", " ")
+def visible(text: str) -> str:
+    """text with tabs and line breaks as spaces, other control characters as escapes (\\x00).
+
+    What is left can be printed, encoded as UTF-8 and laid out on one line.
+    """
+    return "".join(
+        " " if char in "\t\n\r" else _escape_char(char) if _is_control(char) else char
+        for char in text
+    )
+
+
+def _is_control(char: str) -> bool:
+    # Cc: NUL, bell, escape...; Cs: lone surrogates, which UTF-8 cannot encode
+    return unicodedata.category(char) in ("Cc", "Cs")
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def dot_label(text: str) -> str:
+    """text as a plain-text DOT label: shown exactly as written, whatever it holds.
+
+    Backslashes are doubled (so Graphviz's escapes such as \\N or \\n, and a
+    trailing backslash before the closing quote, lose their meaning), quotes are
+    escaped, and graphviz.nohtml stops a label like `<<B>x</B>>` becoming HTML.
+    """
+    return graphviz.nohtml(visible(text).replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def record_label(fields: Sequence[str], across: bool) -> str:
+    """A DOT record label of plain-text fields, in one row (`across`) or one column.
+
+    Each field is escaped as dot_label escapes, and the characters that structure
+    a record (braces, bars, angle brackets) are escaped too.
+    """
+    escaped = []
+    for field in fields:
+        text = visible(field).replace("\\", "\\\\")
+        for char in '{}|<>"':
+            text = text.replace(char, "\\" + char)
+        escaped.append(text)
+    label = " | ".join(escaped)
+    return graphviz.nohtml(f"{{ {label} }}" if across else label)
