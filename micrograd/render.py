@@ -9,7 +9,8 @@ is needed. When neither exists, rendering raises graphviz's own
 source and that hint instead of a traceback.
 
 Everything that chooses a renderer goes through `find_renderer()`, and every
-fallback rendering through `render_bytes()`: swap the fallback there.
+rendering through `render_bytes()`, which stops a renderer that runs longer than
+its time limit (a drawing that takes that long is too big to read anyway).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ __all__ = [
     "find_graphviz_pure",
     "find_renderer",
     "render_bytes",
+    "DEFAULT_TIMEOUT",
+    "RenderTimeout",
     "inline_svg",
     "source_with_hint",
 ]
@@ -76,18 +79,40 @@ def _not_found() -> graphviz.ExecutableNotFound:
     return error
 
 
-def render_bytes(source: str, format: str = "svg", engine: str = "dot") -> bytes:
+# How long a rendering may take before it is stopped. A drawing a learner can read
+# renders in a second or two; one that takes longer is too big to read anyway.
+DEFAULT_TIMEOUT = 30.0
+
+
+class RenderTimeout(TimeoutError):
+    """A rendering took longer than its time limit and was stopped."""
+
+
+def render_bytes(
+    source: str, format: str = "svg", engine: str = "dot", timeout: float | None = DEFAULT_TIMEOUT
+) -> bytes:
     """Render DOT `source` to `format` ("svg", "png", ...) with find_renderer()'s program.
 
     Raises graphviz.ExecutableNotFound (with the install hint) when there is no
-    renderer, and graphviz.CalledProcessError (with the renderer's message) when
-    it fails, e.g. on a format it cannot write: graphviz-pure writes no PDF.
+    renderer, graphviz.CalledProcessError (with the renderer's message) when it
+    fails, e.g. on a format it cannot write (graphviz-pure writes no PDF), and
+    RenderTimeout when it runs longer than `timeout` seconds (None: no limit);
+    the renderer is then stopped.
     """
     program = find_renderer()
     if program is None:
         raise _not_found()
     command = [program, f"-K{engine}", f"-T{format}"]
-    result = subprocess.run(command, input=source.encode("utf-8"), capture_output=True)
+    try:
+        result = subprocess.run(
+            command, input=source.encode("utf-8"), capture_output=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:  # subprocess.run has killed the renderer
+        raise RenderTimeout(
+            f"rendering took longer than {timeout:g} s and was stopped: draw a smaller "
+            "piece (an intermediate Value, or one example instead of a batch), or allow "
+            f"more time with drawing.timeout = {4 * timeout:g} (None: no limit)"
+        ) from None
     if result.returncode != 0:
         raise graphviz.CalledProcessError(
             result.returncode, command, output=result.stdout, stderr=result.stderr
@@ -96,14 +121,15 @@ def render_bytes(source: str, format: str = "svg", engine: str = "dot") -> bytes
 
 
 class Drawing(graphviz.Digraph):
-    """A graphviz.Digraph that renders with graphviz-pure when `dot` is missing.
+    """A graphviz.Digraph that renders with system `dot` or graphviz-pure, within a time limit.
 
-    With system Graphviz installed it is exactly a graphviz.Digraph. Without it,
-    `pipe()`, `render()` and Jupyter's inline display go through render_bytes()
-    (which supports the common arguments: format, engine, encoding, filename,
-    directory, outfile, cleanup, view); with no renderer at all, Jupyter shows the
-    DOT source and the install hint.
+    pipe(), render() and Jupyter's inline display all go through render_bytes(),
+    whichever program renders; with no renderer at all, Jupyter shows the DOT
+    source and the install hint. `timeout` is the time limit in seconds (None:
+    no limit).
     """
+
+    timeout: float | None = DEFAULT_TIMEOUT
 
     def __repr__(self) -> str:
         # graphviz's default repr shows a memory address, which would make saved
@@ -111,29 +137,10 @@ class Drawing(graphviz.Digraph):
         return f"<micrograd Drawing: {len(self.body)} DOT statements; display, .pipe() or .render() it>"
 
     def pipe(
-        self,
-        format: str | None = None,
-        renderer: str | None = None,
-        formatter: str | None = None,
-        neato_no_op: bool | int | None = None,
-        quiet: bool = False,
-        *,
-        engine: str | None = None,
-        encoding: str | None = None,
+        self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None
     ) -> bytes | str:
-        """The rendered drawing as bytes (or str, given an encoding); see graphviz.Digraph.pipe."""
-        if find_dot() is not None:
-            return super().pipe(
-                format=format,
-                renderer=renderer,
-                formatter=formatter,
-                neato_no_op=neato_no_op,
-                quiet=quiet,
-                engine=engine,
-                encoding=encoding,
-            )
-        _check_fallback_arguments(renderer, formatter)
-        data = render_bytes(self.source, format or self.format, engine or self.engine)
+        """The rendered drawing as bytes, or as str given an `encoding` (see graphviz's pipe)."""
+        data = render_bytes(self.source, format or self.format, engine or self.engine, self.timeout)
         return data if encoding is None else data.decode(encoding)
 
     def render(
@@ -143,56 +150,29 @@ class Drawing(graphviz.Digraph):
         view: bool = False,
         cleanup: bool = False,
         format: str | None = None,
-        renderer: str | None = None,
-        formatter: str | None = None,
-        neato_no_op: bool | int | None = None,
-        quiet: bool = False,
-        quiet_view: bool = False,
         *,
         outfile: str | os.PathLike | None = None,
         engine: str | None = None,
-        raise_if_result_exists: bool = False,
-        overwrite_source: bool = False,
+        quiet: bool = False,  # accepted because graphviz's view() passes it: stderr is captured
+        quiet_view: bool = False,
     ) -> str:
         """Save the DOT source, render it to a file beside it, return that file's path.
 
-        See graphviz.Digraph.render: the result is `<filename>.<format>` (by default
-        `Digraph.gv.svg`), or `outfile` when given.
+        As graphviz.Digraph.render: the result is `<filename>.<format>` (by default
+        `Digraph.gv.svg`), or `outfile`, whose suffix gives the format. Nothing is
+        written unless the rendering succeeds.
         """
-        if find_dot() is not None:
-            return super().render(
-                filename=filename,
-                directory=directory,
-                view=view,
-                cleanup=cleanup,
-                format=format,
-                renderer=renderer,
-                formatter=formatter,
-                neato_no_op=neato_no_op,
-                quiet=quiet,
-                quiet_view=quiet_view,
-                outfile=outfile,
-                engine=engine,
-                raise_if_result_exists=raise_if_result_exists,
-                overwrite_source=overwrite_source,
-            )
-        _check_fallback_arguments(renderer, formatter)
-        if find_renderer() is None:  # fail before writing any file
-            raise _not_found()
         if outfile is not None:
             outfile = pathlib.Path(outfile)
-            if format is None:
-                format = outfile.suffix.lstrip(".") or None
+            format = format or outfile.suffix.lstrip(".") or None
             if directory is None:
                 outfile = pathlib.Path(self.directory, outfile)
             if filename is None:
                 filename = outfile.with_suffix(".gv")
         format = format or self.format
+        data = render_bytes(self.source, format, engine or self.engine, self.timeout)
         source_path = self.save(filename, directory=directory)
         result_path = str(outfile) if outfile is not None else f"{source_path}.{format}"
-        if raise_if_result_exists and os.path.exists(result_path):
-            raise graphviz.FileExistsError(f"output file exists: {result_path!r}")
-        data = render_bytes(self.source, format, engine or self.engine)
         with open(result_path, "wb") as file:
             file.write(data)
         if cleanup:
@@ -212,6 +192,8 @@ class Drawing(graphviz.Digraph):
             return super()._repr_mimebundle_(include, exclude, **kwargs)
         except graphviz.ExecutableNotFound:
             return source_with_hint(self.source)
+        except RenderTimeout as error:
+            return {"text/plain": str(error), "text/html": f"<pre>{html.escape(str(error))}</pre>"}
 
 
 def source_with_hint(source: str) -> dict[str, str]:
@@ -227,11 +209,3 @@ def inline_svg(drawing: Drawing) -> str:
     except graphviz.ExecutableNotFound:
         return source_with_hint(drawing.source)["text/html"]
     return svg[svg.find("<svg") :]
-
-
-def _check_fallback_arguments(renderer: str | None, formatter: str | None) -> None:
-    if renderer is not None or formatter is not None:
-        raise ValueError(
-            "renderer= and formatter= need system Graphviz (`dot`), which is not "
-            "installed; graphviz-pure takes only a format such as 'svg' or 'png'"
-        )
