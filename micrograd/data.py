@@ -24,19 +24,22 @@ __all__ = [
     "make_blobs",
     "train_test_split",
     "batches",
+    "random_source",
+    "linspace",
 ]
 
 Seed = Union[int, random.Random, None]
 Points = list[list[float]]
 
 
-def _rng(seed: Seed):
+def random_source(seed: Seed) -> random.Random:
     """What to draw from for `seed`: a Random itself, a new Random seeded with an int,
-    or for None the `random` module (its functions share one global generator)."""
+    or for None the `random` module (its functions share one global generator, and
+    have the same names as a Random's methods)."""
     if isinstance(seed, random.Random):
         return seed
     if seed is None:
-        return random
+        return random  # type: ignore[return-value]  # the module draws as a Random does
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(
             f"seed must be an int or a random.Random, got {type(seed).__name__} {seed!r}"
@@ -44,7 +47,7 @@ def _rng(seed: Seed):
     return random.Random(seed)
 
 
-def _linspace(start: float, stop: float, count: int, endpoint: bool = True) -> list[float]:
+def linspace(start: float, stop: float, count: int, endpoint: bool = True) -> list[float]:
     """`count` evenly spaced numbers from start to stop (numpy's linspace)."""
     if count == 1:
         return [start]
@@ -73,11 +76,11 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: Seed = 1337) -> tuple[Poi
     The default seed gives the points of `micrograd demo`.
     """
     n = int_at_least("n", n, 2)
-    noise, rng = number_at_least("noise", noise, 0), _rng(seed)
+    noise, rng = number_at_least("noise", noise, 0), random_source(seed)
     n_upper = n // 2
     n_lower = n - n_upper
-    upper = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_upper)]
-    lower = [[1.0 - math.cos(t), 0.5 - math.sin(t)] for t in _linspace(0.0, math.pi, n_lower)]
+    upper = [[math.cos(t), math.sin(t)] for t in linspace(0.0, math.pi, n_upper)]
+    lower = [[1.0 - math.cos(t), 0.5 - math.sin(t)] for t in linspace(0.0, math.pi, n_lower)]
     return _shuffled_with_noise(upper + lower, [0] * n_upper + [1] * n_lower, noise, rng)
 
 
@@ -86,15 +89,15 @@ def make_circles(
 ) -> tuple[Points, list[int]]:
     """A circle of radius 1 (class 0) around a smaller one of radius `factor` (class 1)."""
     n = int_at_least("n", n, 2)
-    noise, rng = number_at_least("noise", noise, 0), _rng(seed)
+    noise, rng = number_at_least("noise", noise, 0), random_source(seed)
     if not 0 < finite_number("factor", factor) < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     n_outer = n // 2
     n_inner = n - n_outer
-    outer = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, 2 * math.pi, n_outer, False)]
+    outer = [[math.cos(t), math.sin(t)] for t in linspace(0.0, 2 * math.pi, n_outer, False)]
     inner = [
         [factor * math.cos(t), factor * math.sin(t)]
-        for t in _linspace(0.0, 2 * math.pi, n_inner, False)
+        for t in linspace(0.0, 2 * math.pi, n_inner, False)
     ]
     return _shuffled_with_noise(outer + inner, [0] * n_outer + [1] * n_inner, noise, rng)
 
@@ -112,11 +115,11 @@ def make_spirals(
     """
     n = int_at_least("n", n, 1)
     classes = int_at_least("classes", classes, 1)
-    noise, rng = number_at_least("noise", noise, 0), _rng(seed)
+    noise, rng = number_at_least("noise", noise, 0), random_source(seed)
     points, labels = [], []
     for k, size in enumerate(_split_evenly(n, classes)):
         start = 2 * math.pi * k / classes
-        for r in _linspace(0.0, 1.0, size) if size else []:
+        for r in linspace(0.0, 1.0, size) if size else []:
             angle = start + 4.0 * r
             points.append([r * math.sin(angle), r * math.cos(angle)])
             labels.append(k)
@@ -135,7 +138,7 @@ def make_blobs(
     list of points (of any dimension). `std` is each cloud's standard deviation.
     """
     n = int_at_least("n", n, 1)
-    rng = _rng(seed)
+    rng = random_source(seed)
     std = number_at_least("std", std, 0)
     if isinstance(centers, int) and not isinstance(centers, bool):
         centers = int_at_least("centers", centers, 1)
@@ -198,7 +201,7 @@ def train_test_split(
             "both parts need at least one"
         )
     order = list(range(n))
-    _rng(seed).shuffle(order)
+    random_source(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]
     return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
 
@@ -220,7 +223,7 @@ def batches(
     batch_size = int_at_least("batch_size", batch_size, 1)
     order = list(range(n))
     if shuffle:  # now, not at the first batch: the order is drawn when batches() is called
-        _rng(seed).shuffle(order)
+        random_source(seed).shuffle(order)
     return _take(X, y, order, batch_size)
 
 

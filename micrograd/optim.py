@@ -22,10 +22,12 @@ from numbers import Real
 from typing import Any, Callable
 
 from micrograd._checks import finite_number, int_at_least, number_at_least, positive_number
+from micrograd._signals import interrupts_deferred
 from micrograd.engine import Value
 
 __all__ = [
     "Optimizer",
+    "StepError",
     "SGD",
     "Adam",
     "AdamW",
@@ -40,6 +42,7 @@ Schedule = Callable[[int], float]
 
 
 def _check_lr(lr: object, name: str = "lr") -> float:
+    """Every learning rate is a finite number > 0 (a schedule's start and end too)."""
     return positive_number(name, lr)
 
 
@@ -56,14 +59,41 @@ def _check_betas(betas: object) -> tuple[float, float]:
     return float(betas[0]), float(betas[1])
 
 
+class StepError(FloatingPointError):
+    """`step()` refused to update: a gradient, or a number the update would make, is not
+    finite. Nothing changed: every parameter and the optimizer's state are as they were.
+
+    `index` is the parameter's place in `optimizer.params`, `quantity` the number that
+    is not finite ("gradient", "parameter", or the name of a buffer such as "v") and
+    `value` that number; `describe(name)` words it for a parameter called `name`.
+    """
+
+    def __init__(self, index: int, quantity: str, value: float, optimizer: str) -> None:
+        self.index, self.quantity, self.value, self.optimizer = index, quantity, value, optimizer
+        super().__init__(self.describe(f"params[{index}]"))
+
+    def describe(self, name: str) -> str:
+        """What went wrong, naming the parameter `name` (e.g. "'layers.0.neurons.1.b'")."""
+        if self.quantity == "gradient":
+            return (
+                f"the gradient of parameter {name} is {self.value}; "
+                "stopped before updating, so nothing changed"
+            )
+        if self.quantity == "parameter":
+            what = f"the update made parameter {name} {self.value}"
+        else:  # a buffer, such as Adam's running average v of g²
+            what = f"the update made {self.optimizer}'s {self.quantity} for parameter {name} {self.value}"
+        return f"{what}; stopped before updating, so nothing changed (try a smaller lr)"
+
+
 class Optimizer:
     """Updates a fixed list of parameters from their gradients, one `step()` at a time.
 
     Subclasses write their rule in `_update(grads)`, which returns the new data of
-    every parameter and the new buffers without setting anything (so a step that
-    fails part way changes nothing), and list what `state_dict()` saves:
-    `_hyperparameters` (numbers set in the constructor) and `_buffers` (one float
-    per parameter, carried from step to step).
+    every parameter and the new buffers without setting anything, and list what
+    `state_dict()` saves: `_hyperparameters` (numbers set in the constructor) and
+    `_buffers` (one float per parameter, carried from step to step). `step()` checks
+    all of it before it assigns anything, so a step is whole or not at all.
     """
 
     _hyperparameters: tuple[str, ...] = ("lr",)
@@ -84,8 +114,17 @@ class Optimizer:
                     f"params[{i}] is params[{seen[id(p)]}] again: list each parameter once"
                 )
             seen[id(p)] = i
-        self.lr = _check_lr(lr)
+        self.lr = lr
         self.step_count = 0  # how many times step() has run
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next step; setting it checks it is a finite number > 0."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _check_lr(value)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0, ready for the next backward()."""
@@ -95,20 +134,31 @@ class Optimizer:
     def step(self) -> None:
         """Change every parameter by the update rule, using its current `grad`.
 
-        Every gradient must be a plain number: after `backward(create_graph=True)`
-        they are Values, and step() raises TypeError before changing anything.
+        Every gradient must be a finite plain number (after `backward(create_graph=True)`
+        they are Values: a TypeError), and so must every number the update makes (a
+        StepError, a FloatingPointError, names the first that is not). All of it is
+        checked before anything is assigned, and the assignments cannot be split by
+        Ctrl-C: a step that fails, or is interrupted, changes nothing.
         """
-        self._check_gradients()
-        # Compute everything first, then assign: if the rule raises part way (an int
-        # gradient too large for a float, say), no parameter or buffer has changed.
-        data, buffers = self._update([p.grad for p in self.params])
-        for p, x in zip(self.params, data):
-            p.data = x
+        grads = self._checked_gradients()
+        data, buffers = self._update(grads)  # sets nothing, so it may raise part way
+        kind = type(self).__name__
+        for i, x in enumerate(data):
+            if not math.isfinite(x):
+                raise StepError(i, "parameter", x, kind)
         for name, values in buffers.items():
-            setattr(self, name, values)
-        self.step_count += 1
+            for i, x in enumerate(values):
+                if not math.isfinite(x):
+                    raise StepError(i, name, x, kind)
+        with interrupts_deferred():
+            for p, x in zip(self.params, data):
+                p.data = x
+            for name, values in buffers.items():
+                setattr(self, name, values)
+            self.step_count += 1
 
-    def _check_gradients(self) -> None:
+    def _checked_gradients(self) -> list[float]:
+        grads = []
         for i, p in enumerate(self.params):
             g = p.grad
             if isinstance(g, Value):
@@ -120,14 +170,18 @@ class Optimizer:
                 )
             if isinstance(g, bool) or not isinstance(g, Real):
                 raise TypeError(f"params[{i}].grad must be a number, got {type(g).__name__} {g!r}")
+            if not math.isfinite(g):  # an int too large for a float: OverflowError
+                raise StepError(i, "gradient", g, type(self).__name__)
+            grads.append(g)
+        return grads
 
     def _update(self, grads: list[float]) -> tuple[list[float], dict[str, list[float]]]:
         """The new data of every parameter and the new buffers, by name; sets nothing."""
         raise NotImplementedError
 
     def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
-        """The hyperparameters, checked as the constructor checks them."""
-        return {"lr": _check_lr(hyperparameters["lr"])}
+        """The hyperparameters besides lr (the property checks it), checked."""
+        return {}
 
     # ---- state, so that training resumes exactly ---------------------------------
 
@@ -147,8 +201,18 @@ class Optimizer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue from a `state_dict()`. Checks everything first; on a problem it
         raises ValueError and changes nothing."""
-        for name, value in self._checked_state(state).items():
-            setattr(self, name, value)
+        attributes = self._checked_state(state)
+        with interrupts_deferred():
+            for name, value in attributes.items():
+                setattr(self, name, value)
+
+    def check_state_dict(self, state: object) -> None:
+        """Raise ValueError naming the problem if `load_state_dict(state)` would refuse it.
+
+        For loading something else at the same time (a model, from a checkpoint): check
+        both, then load both, so that a bad state changes neither.
+        """
+        self._checked_state(state)
 
     def _checked_state(self, state: object) -> dict[str, Any]:
         """The attributes to set from `state`, or a ValueError naming what is wrong."""
@@ -171,7 +235,7 @@ class Optimizer:
         if not isinstance(buffers, dict) or set(buffers) != set(self._buffers):
             raise ValueError(f"optimizer buffers must be {list(self._buffers)}, got {buffers!r}")
         try:  # a wrong type in a file is a bad value, like the rest: all ValueErrors
-            attributes = self._check(hyper)
+            attributes = {"lr": _check_lr(hyper["lr"]), **self._check(hyper)}
             attributes["step_count"] = int_at_least("step_count", state["step_count"], 0)
             for name in self._buffers:
                 attributes[name] = self._checked_buffer(name, buffers[name])
@@ -214,7 +278,7 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         checked = self._check(
-            {"lr": lr, "momentum": momentum, "weight_decay": weight_decay, "nesterov": nesterov}
+            {"momentum": momentum, "weight_decay": weight_decay, "nesterov": nesterov}
         )
         self.momentum = checked["momentum"]
         self.weight_decay = checked["weight_decay"]
@@ -223,8 +287,7 @@ class SGD(Optimizer):
         self.velocity = [0.0] * len(self.params)
 
     def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
-        checked = super()._check(hyperparameters)
-        checked["momentum"] = number_at_least("momentum", hyperparameters["momentum"], 0)
+        checked = {"momentum": number_at_least("momentum", hyperparameters["momentum"], 0)}
         checked["weight_decay"] = number_at_least(
             "weight_decay", hyperparameters["weight_decay"], 0
         )
@@ -274,7 +337,7 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        checked = self._check({"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+        checked = self._check({"betas": betas, "eps": eps, "weight_decay": weight_decay})
         self.betas = checked["betas"]
         self.eps = checked["eps"]
         self.weight_decay = checked["weight_decay"]
@@ -282,8 +345,7 @@ class Adam(Optimizer):
         self.v = [0.0] * len(self.params)
 
     def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
-        checked = super()._check(hyperparameters)
-        checked["betas"] = _check_betas(hyperparameters["betas"])
+        checked = {"betas": _check_betas(hyperparameters["betas"])}
         checked["eps"] = positive_number("eps", hyperparameters["eps"])
         checked["weight_decay"] = number_at_least(
             "weight_decay", hyperparameters["weight_decay"], 0

@@ -16,19 +16,29 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from os import PathLike
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Protocol, Union
 
 from micrograd._checks import int_at_least
-from micrograd.data import _linspace
+from micrograd.data import linspace
+from micrograd.metrics import predict, predicted_class
 from micrograd.nn import Module
-from micrograd.train import History, predict, predicted_class
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_history", "plot_decision_boundary"]
+__all__ = ["plot_history", "plot_decision_boundary", "Curves"]
 
 Path = Union[str, "PathLike[str]"]
+
+
+class Curves(Protocol):
+    """What `plot_history` draws: a loss per step, and an accuracy per step or none.
+    `micrograd.train.History` is one (and `History.plot()` calls plot_history)."""
+
+    loss: list[float]
+    accuracy: list[float]
+
+    def __len__(self) -> int: ...
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -46,7 +56,7 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def plot_history(history: History, path: Path | None = None) -> Figure:
+def plot_history(history: Curves, path: Path | None = None) -> Figure:
     """The loss (and accuracy, if recorded) at every step of a training run."""
     if not len(history):
         raise ValueError("the history is empty: there is nothing to plot")
@@ -92,8 +102,8 @@ def plot_decision_boundary(
     xs = [x[0] for x in X]
     ys = [x[1] for x in X]
     margin = 0.5
-    gx = _linspace(min(xs) - margin, max(xs) + margin, resolution)
-    gy = _linspace(min(ys) - margin, max(ys) + margin, resolution)
+    gx = linspace(min(xs) - margin, max(xs) + margin, resolution)
+    gy = linspace(min(ys) - margin, max(ys) + margin, resolution)
     scores = predict(model, [[a, b] for b in gy for a in gx])
     k = len(scores[0]) if isinstance(scores[0], list) else 2
     if k == 2:  # contouring a score (> 0 for class 1) draws a smooth boundary

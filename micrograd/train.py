@@ -14,21 +14,23 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional
 
-from micrograd._checks import int_at_least, number_at_least
-from micrograd.data import Seed, _rng, batches
-from micrograd.engine import Value, no_grad
+from micrograd._checks import int_at_least, number_at_least, positive_number
+from micrograd._signals import interrupts_deferred
+from micrograd.data import Seed, batches, random_source
+from micrograd.engine import Value
 from micrograd.losses import LOSSES, Loss, l2
+from micrograd.metrics import accuracy, predict, predicted_class
 from micrograd.nn import Module
-from micrograd.optim import SGD, Optimizer, Schedule, _check_lr
+from micrograd.optim import SGD, Optimizer, Schedule, StepError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["fit", "History", "Callback", "predict", "accuracy"]
-
-Score = Union[float, Sequence[float]]
+# predict, predicted_class and accuracy live in micrograd.metrics; they are also here,
+# where they were first, so that `from micrograd.train import predict` keeps working.
+__all__ = ["fit", "History", "Callback", "predict", "predicted_class", "accuracy"]
 
 
 @dataclass
@@ -98,10 +100,11 @@ def fit(
     - `progress`: a progress bar with loss and accuracy (tqdm if installed, else text).
     - `track_accuracy`: None tracks it for every loss but "mse".
 
-    If the loss or a gradient becomes NaN or infinite, fit raises FloatingPointError
-    naming the step, before updating; if the update makes a parameter NaN or infinite,
-    it puts back the parameters (and the optimizer's state) from before the step and
-    raises the same way. Either way the model keeps the parameters it had before that step.
+    If the loss, a gradient or the update would be NaN or infinite, fit raises
+    FloatingPointError naming the step and the parameter, and the model keeps the
+    parameters it had before that step: the optimizer's `step()` checks every number
+    before it changes any (an optimizer of your own should too). Ctrl-C stops fit
+    between two steps: the model, the optimizer and the History hold the same steps.
     """
     loss_fn = _loss_function(loss)
     if len(X) != len(y):
@@ -123,15 +126,14 @@ def fit(
         track_accuracy = loss_fn is not LOSSES["mse"]
     callbacks = list(callbacks)
 
-    params = optimizer.params
     penalised = model.parameters()  # the L2 penalty is on the whole model
     history = History()
     stream = _stream(X, y, batch_size, seed)
     with _progress(total_steps, progress) as bar, _cyclic_gc_paused():
         for step, (X_batch, y_batch) in zip(range(total_steps), stream):
-            if schedule is not None:
+            if schedule is not None:  # a function of the user's: name it if it errs
                 k = optimizer.step_count
-                optimizer.lr = _check_lr(schedule(k), f"schedule({k})")
+                optimizer.lr = positive_number(f"schedule({k})", schedule(k))
             scores = [model(x) for x in X_batch]
             total = loss_fn(scores, y_batch)
             if reg:
@@ -143,15 +145,17 @@ def fit(
                 )
             optimizer.zero_grad()
             total.backward()
-            _check_gradients(step, model, params)
-            before = _snapshot(optimizer)
-            optimizer.step()
-            _check_parameters(step, model, optimizer, before)
-
-            history.loss.append(total.data)
-            history.lr.append(optimizer.lr)
-            if track_accuracy:
-                history.accuracy.append(accuracy(scores, y_batch))
+            batch_accuracy = accuracy(scores, y_batch) if track_accuracy else None
+            with interrupts_deferred():  # the step and its record: both, or neither
+                try:
+                    optimizer.step()
+                except StepError as error:
+                    name = _parameter_name(model, optimizer.params[error.index])
+                    raise FloatingPointError(f"step {step}: {error.describe(name)}") from None
+                history.loss.append(total.data)
+                history.lr.append(optimizer.lr)
+                if batch_accuracy is not None:
+                    history.accuracy.append(batch_accuracy)
             bar.update(history)
             if any([callback(step, history) for callback in callbacks]):  # call every one
                 break
@@ -198,85 +202,16 @@ def _stream(X: Sequence, y: Sequence, batch_size: int | None, seed: Seed) -> Ite
     if batch_size is None:
         while True:
             yield X, y
-    rng = _rng(seed)  # one generator for all epochs: a new order each time
+    rng = random_source(seed)  # one generator for all epochs: a new order each time
     while True:
         yield from batches(X, y, batch_size, seed=rng)
 
 
-def _check_gradients(step: int, model: Module, params: list[Value]) -> None:
-    for i, p in enumerate(params):
-        if not math.isfinite(p.grad):
-            names = {id(q): name for name, q in model.named_parameters()}
-            raise FloatingPointError(
-                f"step {step}: the gradient of parameter {names.get(id(p), i)!r} is {p.grad}; "
-                "stopped before updating, so the model keeps its parameters from before this step"
-            )
-
-
-def _snapshot(optimizer: Optimizer) -> tuple[list[float], dict[str, object]]:
-    """What a step changes: the parameters' data, the buffers and the step count."""
-    state = {name: list(getattr(optimizer, name)) for name in getattr(optimizer, "_buffers", ())}
-    state["step_count"] = optimizer.step_count
-    return [p.data for p in optimizer.params], state
-
-
-def _check_parameters(
-    step: int, model: Module, optimizer: Optimizer, before: tuple[list[float], dict]
-) -> None:
-    """After a step every parameter must be finite; if one is not, put the parameters
-    and the optimizer's state back as they were before the step and raise."""
-    for i, p in enumerate(optimizer.params):
-        if not math.isfinite(p.data):
-            bad = p.data
-            data, state = before
-            for q, x in zip(optimizer.params, data):
-                q.data = x
-            for name, value in state.items():
-                setattr(optimizer, name, value)
-            names = {id(q): name for name, q in model.named_parameters()}
-            raise FloatingPointError(
-                f"step {step}: the update made parameter {names.get(id(p), i)!r} {bad}; "
-                "the model keeps the parameters it had before this step (try a smaller lr)"
-            )
-
-
-# ---- using a trained model ---------------------------------------------------------
-
-
-def predict(model: Module, X: Sequence[Sequence[float]]) -> list[Score]:
-    """The model's outputs for every row, as plain numbers (a list per row for a model
-    with several outputs). Computed under no_grad: no graph is kept."""
-    with no_grad():
-        outputs = [model(x) for x in X]
-    return [o.data if isinstance(o, Value) else [v.data for v in o] for o in outputs]
-
-
-def predicted_class(score: Score | Value | Sequence[Value]) -> int:
-    """The class a score stands for: 1 if a single score is > 0 (else 0), or the index of
-    the largest score in a list (the first one, on a tie)."""
-    if isinstance(score, (list, tuple)):
-        numbers = [float(s) for s in score]
-        return max(range(len(numbers)), key=numbers.__getitem__)
-    return 1 if float(score) > 0 else 0
-
-
-def accuracy(scores: Sequence, labels: Sequence) -> float:
-    """The fraction of rows whose score puts them in their label's class.
-
-    A single score is right when its sign matches the label's (labels -1/+1 or 0/1,
-    as micrograd's demo counts); a list of scores when its largest is at the label.
-    """
-    if len(scores) != len(labels):
-        raise ValueError(f"accuracy got {len(scores)} scores but {len(labels)} labels")
-    if not scores:
-        raise ValueError("accuracy needs at least one score, got none")
-    right = 0
-    for s, y in zip(scores, labels):
-        if isinstance(s, (list, tuple)):
-            right += predicted_class(s) == y
-        else:
-            right += (float(s) > 0) == (y > 0)
-    return right / len(scores)
+def _parameter_name(model: Module, parameter: Value) -> str:
+    """How an error names a parameter: its dotted path in the model, quoted (fit has
+    checked that every parameter the optimizer moves is the model's)."""
+    names = {id(p): name for name, p in model.named_parameters()}
+    return repr(names[id(parameter)])
 
 
 # ---- progress ------------------------------------------------------------------------
