@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import argparse
 import errno
-import math
 import os
 import random
 import sys
 import time
 from typing import Callable
 
+from micrograd._checks import positive_number
 from micrograd.data import make_circles, make_moons, make_spirals
 from micrograd.losses import cross_entropy, hinge
 from micrograd.nn import ACTIVATIONS, MLP
@@ -145,10 +145,10 @@ def _positive(kind: type) -> Callable[[str], int | float]:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be finite, got {value!r}")
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        try:
+            positive_number("the value", value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
         return value
 
     return parse

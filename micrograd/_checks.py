@@ -12,8 +12,17 @@ import math
 from numbers import Integral, Real
 
 
+def excerpt(value: object, limit: int = 200) -> str:
+    """repr(value), cut to about `limit` characters: an error message quotes what it got,
+    but a value read from a file may be a megabyte long."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 30]}... ({len(text):,} characters in all)"
+
+
 def _type_name(value: object) -> str:
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {excerpt(value)}"
 
 
 def int_at_least(name: str, value: object, minimum: int) -> int:
@@ -22,7 +31,7 @@ def int_at_least(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an int >= {minimum}, got {_type_name(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be an int >= {minimum}, got {excerpt(value)}")
     return int(value)
 
 

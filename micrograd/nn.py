@@ -11,16 +11,24 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from os import PathLike
-from typing import Callable, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union
 
-from micrograd._checks import finite_number, int_at_least
+from micrograd import checkpoint
+from micrograd._checks import excerpt, finite_number, int_at_least
+from micrograd._signals import interrupts_deferred
 from micrograd.engine import Value, _dot_node, _split_inputs
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
+if TYPE_CHECKING:
+    from micrograd.checkpoint import Checkpoint
+    from micrograd.optim import Optimizer
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS", "ARCHITECTURES"]
 
 Input = Union[Value, float, int]
 Path = Union[str, "PathLike[str]"]
 M = TypeVar("M", bound="Module")
+# What a module is made of (see Module.children): parameters and modules, or lists of them.
+Child = Union[Value, "Module", Sequence[Union[Value, "Module"]]]
 
 # The activation functions σ a neuron can apply, by name.
 ACTIVATIONS = {
@@ -46,17 +54,43 @@ INITS: dict[str, Callable[[int], float]] = {
 class Module:
     """Anything with parameters: it can list, name, zero, save and restore them.
 
-    Subclasses override `parameters()`; those that also override `named_parameters()`
-    and `config()` get readable names in state dicts and can be rebuilt from a file.
+    A subclass says what it is made of in `children()`: its parameters and the modules
+    inside it, by attribute name. `named_parameters()` walks that, and `parameters()`,
+    `zero_grad()` and the state dicts come from it. (micrograd's way also works: a
+    subclass that overrides `parameters()` instead gets the names "0", "1", ...)
+    An architecture that can be rebuilt from numbers says so in `config()` and
+    `from_config()`, which is what `load` uses.
     """
+
+    def children(self) -> dict[str, Child]:
+        """What this module is made of, by attribute name: a parameter (a Value), a
+        module, or a list of either. Their order is the order of `parameters()`."""
+        return {}
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(name, parameter) pairs in `parameters()` order; names are dotted paths, such
+        as `layers.0.neurons.3.w.1` for `model.layers[0].neurons[3].w[1]`."""
+        if type(self).parameters is not Module.parameters:  # micrograd style: listed by hand
+            return [(str(i), p) for i, p in enumerate(self.parameters())]
+        named = []
+        for attribute, child in self.children().items():
+            many = isinstance(child, (list, tuple))
+            for i, part in enumerate(child if many else [child]):
+                name = f"{attribute}.{i}" if many else attribute
+                if isinstance(part, Value):
+                    named.append((name, part))
+                elif isinstance(part, Module):
+                    named.extend((f"{name}.{inner}", p) for inner, p in part.named_parameters())
+                else:
+                    raise TypeError(
+                        f"{type(self).__name__}.children() gives {name!r} = "
+                        f"{type(part).__name__}; expected Values and Modules (or lists of them)"
+                    )
+        return named
 
     def parameters(self) -> list[Value]:
         """Every trainable Value, in a fixed order."""
-        return []
-
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        """(name, parameter) pairs in `parameters()` order; names are stable dotted paths."""
-        return [(str(i), p) for i, p in enumerate(self.parameters())]
+        return [p for _, p in self.named_parameters()]
 
     def num_parameters(self) -> int:
         """How many numbers training adjusts."""
@@ -67,9 +101,27 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
-    def config(self) -> dict | None:
+    # ---- architecture: what rebuilds this model --------------------------------------
+
+    def config(self) -> dict[str, Any] | None:
         """The constructor arguments that rebuild this architecture, or None if unknown."""
         return None
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        """How many parameters `from_config(config)` would make, from the sizes alone
+        (nothing is built); TypeError or ValueError for sizes that are not ints >= 1."""
+        raise TypeError(f"{cls.__name__} cannot be built from a config")
+
+    @classmethod
+    def from_config(cls: type[M], config: Mapping[str, Any], rng: random.Random | None = None) -> M:
+        """A new model of the architecture `config()` describes, with initial weights drawn
+        from `rng` (by default a Random of its own: the global random state is left alone).
+
+        This is `cls(**config, rng=rng)`, right for Neuron, Layer and MLP, whose
+        constructors take `rng`; a module built otherwise overrides it.
+        """
+        return cls(**config, rng=random.Random(0) if rng is None else rng)  # type: ignore[call-arg]
 
     # ---- state: every parameter's number, by name ---------------------------------
 
@@ -81,39 +133,98 @@ class Module:
         """Set every parameter from `state`, a mapping like `state_dict()` returns.
 
         Everything is checked before anything is set: a missing or extra name, or a
-        value that is not a finite number, raises ValueError and leaves the model as it was.
+        value that is not a finite number, raises ValueError and leaves the model as it
+        was (and Ctrl-C cannot stop it half way).
         """
         values = check_state(self, state)
-        for (_, p), x in zip(self.named_parameters(), values):
-            p.data = x
+        with interrupts_deferred():
+            for p, x in zip(self.parameters(), values):
+                p.data = x
 
-    # ---- checkpoints: see micrograd.checkpoint for the file format -----------------
+    # ---- checkpoints: micrograd.checkpoint holds the file format --------------------
 
-    def save(self, path: Path, optimizer=None) -> None:
+    def save(self, path: Path, optimizer: Optimizer | None = None) -> None:
         """Write this model (and the optimizer's state, if given) to a JSON checkpoint."""
-        from micrograd import checkpoint
+        checkpoint.write(
+            path,
+            type(self).__name__,
+            self.config(),
+            self.state_dict(),
+            None if optimizer is None else optimizer.state_dict(),
+        )
 
-        checkpoint.save(self, path, optimizer)
-
-    def restore(self, path: Path, optimizer=None) -> None:
+    def restore(self, path: Path, optimizer: Optimizer | None = None) -> None:
         """Set this model's parameters (and the optimizer's state) from a checkpoint.
 
         The file must hold this architecture. On any problem it raises ValueError and
         changes nothing.
         """
-        from micrograd import checkpoint
-
-        checkpoint.restore(self, path, optimizer)
+        saved = checkpoint.read(path)
+        if saved.model_type != type(self).__name__ or saved.config != self.config():
+            raise ValueError(
+                f"{path}: the file's model is {saved.model_type} {excerpt(saved.config)}; "
+                f"this model is {type(self).__name__} {self.config()}"
+            )
+        self._set_from(path, saved, optimizer)
 
     @classmethod
     def load(cls: type[M], path: Path) -> M:
-        """A new model built and filled from a checkpoint: `MLP.load("model.json")`."""
-        from micrograd import checkpoint
+        """A new model built and filled from a checkpoint: `MLP.load("model.json")`.
 
-        model = checkpoint.load(path)
-        if not isinstance(model, cls):
-            raise ValueError(f"{path}: holds model type {type(model).__name__}, not {cls.__name__}")
+        The file's model must be this class (or, from `Module.load`, any of
+        ARCHITECTURES). Its optimizer state, if any, is not used: build the optimizer,
+        then call `restore`.
+        """
+        saved = checkpoint.read(path)
+        kind = saved.model_type
+        architecture = cls if kind == cls.__name__ else ARCHITECTURES.get(kind)
+        if architecture is None:
+            raise ValueError(
+                f"{path}: cannot build model type {excerpt(kind)}; known types are "
+                f"{sorted(ARCHITECTURES)} (build the model yourself, then call "
+                "model.restore(path))"
+            )
+        if not issubclass(architecture, cls):
+            raise ValueError(f"{path}: holds model type {kind}, not {cls.__name__}")
+        if saved.config is None:
+            raise ValueError(f"{path}: model type {kind} has no config to build it from")
+        # Building allocates every parameter: refuse an architecture far larger than the
+        # file. (Smaller mismatches are built, so that the check of the parameters can
+        # name each missing name.) In a file, a wrong type is a bad value: ValueErrors.
+        try:
+            expected = architecture.count_parameters(saved.config)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: {error}") from None
+        found = len(saved.parameters)
+        if expected > 2 * found + 100:
+            raise ValueError(
+                f"{path}: {kind} {excerpt(saved.config)} has {expected} parameters; "
+                f"the file has {found}"
+            )
+        try:
+            model = architecture.from_config(saved.config)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{path}: invalid {kind} architecture {excerpt(saved.config)}: {error}"
+            ) from None
+        model._set_from(path, saved, None)
         return model
+
+    def _set_from(self, path: Path, saved: Checkpoint, optimizer: Optimizer | None) -> None:
+        """Check the file's parameters (and optimizer state), then set them: all or nothing."""
+        try:
+            values = check_state(self, saved.parameters)
+            if optimizer is not None:
+                if saved.optimizer is None:
+                    raise ValueError("holds no optimizer state to restore")
+                optimizer.check_state_dict(saved.optimizer)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+        with interrupts_deferred():
+            for p, x in zip(self.parameters(), values):
+                p.data = x
+            if optimizer is not None:
+                optimizer.load_state_dict(saved.optimizer)
 
 
 def check_state(model: Module, state: Mapping[str, float]) -> list[float]:
@@ -154,6 +265,15 @@ def _finite_number(x: object, what: str) -> float:
 
 def _check_size(what: str, n: object) -> None:
     int_at_least(what, n, 1)
+
+
+def _layer_sizes(nin: object, nouts: object) -> list[int]:
+    """An MLP's [nin, *nouts], each checked to be an int >= 1."""
+    if isinstance(nouts, str) or not isinstance(nouts, Sequence) or not nouts:
+        raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {excerpt(nouts)}")
+    return [int_at_least("MLP nin", nin, 1)] + [
+        int_at_least(f"MLP nouts[{i}]", n, 1) for i, n in enumerate(nouts)
+    ]
 
 
 def _check_inputs(module: str, expected: int, x: Sequence[Input]) -> None:
@@ -220,14 +340,15 @@ class Neuron(Module):
         """micrograd's name: whether the neuron applies a nonlinear activation."""
         return self.activation != "linear"
 
-    def parameters(self) -> list[Value]:
-        return self.w + [self.b]
+    def children(self) -> dict[str, Child]:
+        return {"w": self.w, "b": self.b}
 
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
-
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"nin": len(self.w), "activation": self.activation}
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        return int_at_least("Neuron nin", config.get("nin"), 1) + 1
 
     def __repr__(self) -> str:
         kind = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
@@ -271,17 +392,15 @@ class Layer(Module):
             out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
-    def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.parameters()]
+    def children(self) -> dict[str, Child]:
+        return {"neurons": self.neurons}
 
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        return [
-            (f"neurons.{i}.{name}", p)
-            for i, n in enumerate(self.neurons)
-            for name, p in n.named_parameters()
-        ]
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        nin = int_at_least("Layer nin", config.get("nin"), 1)
+        return int_at_least("Layer nout", config.get("nout"), 1) * (nin + 1)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {
             "nin": self.nin,
             "nout": len(self.neurons),
@@ -310,12 +429,7 @@ class MLP(Module):
         fused: bool = True,
         rng: random.Random | None = None,
     ) -> None:
-        _check_size("MLP nin", nin)
-        if isinstance(nouts, (int, str)) or not nouts:
-            raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        for i, n in enumerate(nouts):
-            _check_size(f"MLP nouts[{i}]", n)
-        sizes = [nin, *nouts]
+        sizes = _layer_sizes(nin, nouts)
         last = len(nouts) - 1
         self.layers = [
             Layer(
@@ -338,17 +452,15 @@ class MLP(Module):
                 x = [x]
         return x[0] if len(x) == 1 else x
 
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
+    def children(self) -> dict[str, Child]:
+        return {"layers": self.layers}
 
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        return [
-            (f"layers.{i}.{name}", p)
-            for i, layer in enumerate(self.layers)
-            for name, p in layer.named_parameters()
-        ]
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        sizes = _layer_sizes(config.get("nin"), config.get("nouts"))
+        return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         hidden = self.layers[0].neurons[0].activation if len(self.layers) > 1 else "relu"
         return {
             "nin": self.nin,
@@ -359,3 +471,7 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+# The models `Module.load` can build from a checkpoint's "model" entry, by type name.
+ARCHITECTURES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}

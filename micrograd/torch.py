@@ -145,15 +145,15 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
             )
 
     nouts = [module.out_features for _, module, _ in layers]
-    # MLP() draws its initial weights from the random module; they are all overwritten
-    # below, so put random's state back and leave the caller's random sequence as it was.
-    state = random.getstate()
-    try:
-        mlp = MLP(
-            layers[0][1].in_features, nouts, activation=hidden, output_activation=layers[-1][2]
-        )
-    finally:
-        random.setstate(state)
+    # Initial weights from a throwaway generator (all overwritten below): the caller's
+    # random sequence is left as it was.
+    mlp = MLP(
+        layers[0][1].in_features,
+        nouts,
+        activation=hidden,
+        output_activation=layers[-1][2],
+        rng=random.Random(0),
+    )
     for (_, module, _), layer in zip(layers, mlp.layers):
         weights = module.weight.detach().double().tolist()
         biases = module.bias.detach().double().tolist()

@@ -9,7 +9,6 @@ import random
 
 import pytest
 
-from micrograd import checkpoint
 from micrograd.data import make_moons
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.optim import SGD, Adam, cosine
@@ -307,4 +306,4 @@ def test_a_custom_module_can_be_saved_and_restored_but_not_built(tmp_path):
     twin.restore(tmp_path / "twin.json")
     assert bits(twin) == bits(Twin(0))
     with pytest.raises(ValueError, match="cannot build model type 'Twin'"):
-        checkpoint.load(tmp_path / "twin.json")
+        Module.load(tmp_path / "twin.json")
