@@ -9,23 +9,34 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("micrograd needs Python 3.9 or newer" if sys.version_info < (3, 9) else 0)'
 	$(PYTHON) -m venv $(VENV)
 
-# Train micrograd's classic two-moons demo and write its pictures into micrograd-demo/.
-demo: $(BIN)/python
+# pip takes 10 s or more even when there is nothing to install, so each set of extras is
+# installed once and again only when pyproject.toml is newer than its stamp file (make
+# compares their times). The install is editable (-e): edits to the code need no reinstall.
+$(VENV)/installed-demo: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[plot,progress,render]"
+	touch $@
+
+$(VENV)/installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+$(VENV)/installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+# Train micrograd's classic two-moons demo and write its pictures into micrograd-demo/.
+demo: $(VENV)/installed-demo
 	$(BIN)/python -m micrograd demo
 
 # Install the test extras and run the whole suite.
-test: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[test]"
+test: $(VENV)/installed-test
 	$(BIN)/python -m pytest
 
-lint: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev]"
+lint: $(VENV)/installed-dev
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 
-format: $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev]"
+format: $(VENV)/installed-dev
 	$(BIN)/python -m ruff format .
 	$(BIN)/python -m ruff check --fix .
 
