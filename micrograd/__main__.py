@@ -6,94 +6,162 @@ from __future__ import annotations
 
 import argparse
 import errno
+import math
 import os
 import random
 import sys
+import tempfile
 import time
 from typing import Callable
 
+from micrograd import __version__
 from micrograd._checks import positive_number
-from micrograd.data import make_circles, make_moons, make_spirals
-from micrograd.losses import cross_entropy, hinge
+from micrograd.data import make_circles, make_moons, make_spirals, train_test_split
+from micrograd.engine import no_grad
+from micrograd.losses import Loss, cross_entropy, hinge, l2
+from micrograd.metrics import accuracy
 from micrograd.nn import ACTIVATIONS, MLP
-from micrograd.optim import SGD, Adam, linear_decay
-from micrograd.train import History, accuracy, fit, predict
+from micrograd.optim import SGD, Adam, Optimizer, linear_decay
+from micrograd.train import History, fit
 
-# The data sets the demo offers: each makes 100 labelled 2-D points from a seed.
+TRAINING_POINTS = 100  # micrograd's demo trains on 100 points
+# The data sets the demo offers: each makes n labelled 2-D points from a seed.
 DATASETS: dict[str, Callable] = {
-    "moons": lambda seed: make_moons(100, noise=0.1, seed=seed),
-    "circles": lambda seed: make_circles(100, noise=0.1, seed=seed),
-    "spirals": lambda seed: make_spirals(100, classes=3, noise=0.05, seed=seed),
+    "moons": lambda n, seed: make_moons(n, noise=0.1, seed=seed),
+    "circles": lambda n, seed: make_circles(n, noise=0.1, seed=seed),
+    "spirals": lambda n, seed: make_spirals(n, classes=3, noise=0.05, seed=seed),
 }
 DEFAULT_LR = {"sgd": 1.0, "adam": 0.05}
+DECAY = 0.1  # the learning rate decays linearly to this fraction of itself: micrograd's 1.0 to 0.1
+REG = 1e-4  # the L2 penalty on the weights, as in micrograd's demo
+DIVERGED = 10.0  # a run whose training loss ends this many times above its start has diverged
+
+# Exit statuses: 0 success, 2 a bad option (argparse's), and these.
+FAILED = 1
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C
 
 
 def demo(args: argparse.Namespace) -> int:
     """Train, report, and write the model, two charts and a graph drawing into args.out.
 
-    Returns 0, or 1 after one line on stderr if the output folder cannot be made or
-    written, or training diverges.
+    Returns 0; or FAILED after one line on stderr if the output folder cannot be made
+    or written, or training diverges; or INTERRUPTED after Ctrl-C (saving the model
+    trained so far if training had started).
     """
     try:
         return _demo(args)
-    except FloatingPointError as error:
-        print(f"micrograd demo: training diverged: {error}", file=sys.stderr)
     except OSError as error:
         reason = error.strerror or str(error)
-        print(
-            f"micrograd demo: cannot write the results into {args.out}: {reason}", file=sys.stderr
-        )
-    return 1
+        _fail(f"cannot write the results into {args.out}: {reason}")
+    except KeyboardInterrupt:  # outside training (which handles its own): nothing to save
+        _fail("interrupted")
+        return INTERRUPTED
+    return FAILED
+
+
+def _fail(message: str) -> None:
+    print(f"micrograd demo: {message}", file=sys.stderr)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    # First: a bad --out fails before training, not after.
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder", args.out)
-    os.makedirs(args.out, exist_ok=True)
-    X, y = DATASETS[args.dataset](args.seed)
-    classes = max(y) + 1
+    _check_out_folder(args.out)  # first: a bad --out fails before training, not after
+    X_all, y_all = DATASETS[args.dataset](TRAINING_POINTS + args.validation, args.seed)
+    if args.validation:
+        X, X_val, y, y_val = train_test_split(X_all, y_all, args.validation, seed=args.seed)
+    else:
+        X, X_val, y, y_val = X_all, [], y_all, []
+    classes = max(y_all) + 1
     if classes == 2:  # one score per point, hinge loss on labels -1/+1: micrograd's demo
-        labels, loss, outputs = [2 * t - 1 for t in y], hinge, 1
+        loss: Loss = hinge
+        labels, val_labels, outputs = [2 * t - 1 for t in y], [2 * t - 1 for t in y_val], 1
     else:  # one score per class, softmax cross-entropy on class indices
-        labels, loss, outputs = y, cross_entropy, classes
+        loss, labels, val_labels, outputs = cross_entropy, y, y_val, classes
     sizes = [*args.hidden, outputs]
     model = MLP(2, sizes, activation=args.activation, rng=random.Random(args.seed))
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    optimizer: Optimizer
     if args.optimizer == "sgd":
         optimizer = SGD(model.parameters(), lr=lr)
     else:
         optimizer = Adam(model.parameters(), lr=lr)
     batching = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
+    held_out = f", {len(X_val)} held out to validate" if X_val else ""
     print(
         f"micrograd demo: MLP(2, {sizes}), {model.num_parameters()} parameters, "
-        f"on {len(X)} {args.dataset} points\n"
-        f"  {loss.__name__} loss + 1e-4 L2; {type(optimizer).__name__} with lr {lr!r} "
-        f"decaying linearly to {round(lr * 0.1, 12)!r}; {args.steps} steps, {batching}"
+        f"on {len(X)} {args.dataset} points{held_out}\n"
+        f"  {loss.__name__} loss + {REG} L2; {type(optimizer).__name__} with lr {lr!r} "
+        f"decaying linearly to {round(lr * DECAY, 12)!r}; {args.steps} steps, {batching}"
     )
 
+    start_loss, _ = evaluate(model, loss, X, labels)
     start = time.perf_counter()
-    history = fit(
-        model,
-        X,
-        labels,
-        loss=loss,
-        optimizer=optimizer,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        schedule=linear_decay(lr, lr * 0.1, args.steps),  # micrograd's 1.0 - 0.9 * k / 100
-        reg=1e-4,
-        progress=not args.no_progress,
-        seed=args.seed,
-    )
+    try:
+        history = fit(
+            model,
+            X,
+            labels,
+            loss=loss,
+            optimizer=optimizer,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            schedule=linear_decay(lr, lr * DECAY, args.steps),
+            reg=REG,
+            progress=not args.no_progress,
+            seed=args.seed,
+        )
+    except FloatingPointError as error:
+        _fail(f"training diverged ({error}); {_smaller_lr(lr)}")
+        return FAILED
+    except KeyboardInterrupt:
+        path = os.path.join(args.out, "model.json")
+        model.save(path, optimizer)
+        _fail(
+            f"interrupted after {optimizer.step_count} of {args.steps} steps; "
+            f"saved the model trained so far to {path}"
+        )
+        return INTERRUPTED
     seconds = time.perf_counter() - start
-    final = accuracy(predict(model, X), labels)
-    print(
-        f"trained in {seconds:.1f} s: loss {history.loss[-1]:.4f}, "
-        f"accuracy {final:.1%} on the {len(X)} training points"
-    )
+
+    train_loss, train_accuracy = evaluate(model, loss, X, labels)
+    if not math.isfinite(train_loss) or train_loss > DIVERGED * start_loss:
+        _fail(
+            f"training diverged: the loss on the training points went from "
+            f"{start_loss:.4g} to {train_loss:.4g}; {_smaller_lr(lr)}"
+        )
+        return FAILED
+    print(f"trained in {seconds:.1f} s; the model after its last update:")
+    print(f"  training set ({len(X)} points): loss {train_loss:.4f}, accuracy {train_accuracy:.1%}")
+    if X_val:
+        val_loss, val_accuracy = evaluate(model, loss, X_val, val_labels)
+        print(
+            f"  validation set ({len(X_val)} points): loss {val_loss:.4f}, "
+            f"accuracy {val_accuracy:.1%}"
+        )
     _write_outputs(args.out, model, optimizer, history, X, labels)
     return 0
+
+
+def evaluate(model: MLP, loss: Loss, X: list, labels: list) -> tuple[float, float]:
+    """The model's loss on the points X, L2 penalty included as in training, and accuracy."""
+    with no_grad():
+        scores = [model(x) for x in X]
+        total = loss(scores, labels) + l2(model.parameters(), REG)
+        return total.data, accuracy(scores, labels)
+
+
+def _smaller_lr(lr: float) -> str:
+    return f"the learning rate {lr!r} is too large: try a smaller one, e.g. --lr {lr * 0.1:g}"
+
+
+def _check_out_folder(out: str) -> None:
+    """Make the folder `out` and check that a file can be written in it, or raise OSError."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder", out)
+    os.makedirs(out, exist_ok=True)
+    # Permission bits do not bind root, and a read-only file system refuses only writes:
+    # creating a file is the one test that answers for everyone. It is deleted on close.
+    with tempfile.TemporaryFile(dir=out):
+        pass
 
 
 def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels) -> None:
@@ -137,21 +205,42 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
     attempt("graph.svg", graph, "the computation graph of one forward pass")
 
 
-def _positive(kind: type) -> Callable[[str], int | float]:
-    """A parser of finite numbers > 0 of type `kind` (inf, nan and 1e999 are refused)."""
+# ---- parsing the options -----------------------------------------------------------
 
-    def parse(text: str):
+
+def _count(least: int) -> Callable[[str], int]:
+    """A parser of whole numbers >= least, written in digits (1e9 is refused by name)."""
+
+    def parse(text: str) -> int:
         try:
-            value = kind(text)
+            value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        try:
-            positive_number("the value", value)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number written in digits, like 100, got {text!r}"
+            ) from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be >= {least}, got {text}")
         return value
 
     return parse
+
+
+def _learning_rate(text: str) -> float:
+    """A parser of learning rates: finite, > 0, and with a tenth that is still > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    try:
+        positive_number("the learning rate", value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not value * DECAY > 0:  # e.g. 5e-324, the smallest float: its tenth rounds to 0.0
+        raise argparse.ArgumentTypeError(
+            f"{text} is too small: it decays to a tenth of itself, which must be > 0, "
+            f"but {value!r} * {DECAY} is 0.0 in floating point"
+        )
+    return value
 
 
 def _sizes(text: str) -> list[int]:
@@ -165,40 +254,71 @@ def _sizes(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line `argv` (default: sys.argv[1:]); return the exit status."""
     parser = argparse.ArgumentParser(prog="micrograd", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"micrograd {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     d = commands.add_parser(
         "demo",
         help="train micrograd's classic demo (two moons) and save the results",
-        description="Train an MLP on 100 points of a toy data set, as micrograd's demo does, "
-        "then write the model (JSON), its decision boundary and training curves (PNG, "
+        description=f"Train an MLP on {TRAINING_POINTS} points of a toy data set, as "
+        "micrograd's demo does, report its loss and accuracy on them and on points held "
+        "out, then write the model (JSON), its decision boundary and training curves (PNG, "
         "with matplotlib) and the graph of one forward pass (SVG, with Graphviz).",
     )
     d.add_argument("--out", default="micrograd-demo", help="folder for the results (%(default)s)")
-    d.add_argument("--steps", type=_positive(int), default=100, help="training steps (%(default)s)")
+    d.add_argument("--steps", type=_count(1), default=100, help="training steps (%(default)s)")
     d.add_argument(
         "--seed", type=int, default=1337, help="seeds the data and the weights (%(default)s)"
     )
-    d.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
+    d.add_argument(
+        "--dataset",
+        choices=sorted(DATASETS),
+        default="moons",
+        help="the points to separate: two classes (moons, circles) or three (spirals) "
+        "(%(default)s)",
+    )
+    d.add_argument(
+        "--validation",
+        type=_count(0),
+        default=50,
+        metavar="N",
+        help="points drawn beside the training points and held out, to see how the model "
+        "does on points it never trained on; 0 for none (%(default)s)",
+    )
     d.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden layer sizes (16,16)")
     d.add_argument(
-        "--activation", choices=[a for a in ACTIVATIONS if a != "linear"], default="relu"
+        "--activation",
+        choices=[a for a in ACTIVATIONS if a != "linear"],
+        default="relu",
+        help="the hidden layers' nonlinearity (%(default)s)",
     )
-    d.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="sgd")
+    d.add_argument(
+        "--optimizer",
+        choices=sorted(DEFAULT_LR),
+        default="sgd",
+        help="plain gradient descent (sgd) or Adam (%(default)s)",
+    )
     d.add_argument(
         "--batch-size",
-        type=_positive(int),
+        type=_count(1),
         default=None,
-        help="mini-batch size (default: the full batch)",
+        help=f"mini-batch size, at most {TRAINING_POINTS} (default: all {TRAINING_POINTS} "
+        "training points, i.e. full-batch gradient descent)",
     )
     d.add_argument(
         "--lr",
-        type=_positive(float),
+        type=_learning_rate,
         default=None,
         help="first learning rate, decayed linearly to a tenth (sgd 1.0, adam 0.05)",
     )
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.batch_size is not None and args.batch_size > TRAINING_POINTS:
+        d.error(
+            f"argument --batch-size: {args.batch_size} is more than the {TRAINING_POINTS} "
+            f"training points; give at most {TRAINING_POINTS}, or leave it out for the full batch"
+        )
     return {"demo": demo}[args.command](args)
 
 

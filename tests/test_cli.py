@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
+import micrograd
 from micrograd.__main__ import main
-from micrograd.data import make_moons
+from micrograd.data import make_moons, train_test_split
+from micrograd.losses import hinge, l2
 from micrograd.nn import MLP
 from micrograd.train import accuracy, predict
 
@@ -23,6 +30,34 @@ FILES = ["model.json", "decision_boundary.png", "training.png", "graph.svg"]
 
 def demo(out: Path, *options: str) -> int:
     return main(["demo", "--out", str(out), "--no-progress", *options])
+
+
+def run(
+    *arguments: str, env: dict | None = None, prefix: tuple = ()
+) -> subprocess.CompletedProcess:
+    """`python -m micrograd ARGUMENTS` in a new process, as a user runs it (after `prefix`)."""
+    env = {**(env or os.environ), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    command = [*prefix, sys.executable, "-m", "micrograd", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+
+def moons_split(seed: int = 1337) -> tuple[list, list, list, list]:
+    """The demo's data: 150 moons points, 50 of them held out; labels -1/+1 for hinge."""
+    X, y = make_moons(150, noise=0.1, seed=seed)
+    X_train, X_val, y_train, y_val = train_test_split(X, y, 50, seed=seed)
+    return X_train, X_val, [2 * t - 1 for t in y_train], [2 * t - 1 for t in y_val]
+
+
+def summary(printed: str, part: str) -> tuple[float, float]:
+    """The loss and accuracy (a fraction) the demo reported for `part` ("training" ...)."""
+    found = re.search(rf"{part} set \(\d+ points\): loss ([0-9.]+), accuracy ([0-9.]+)%", printed)
+    assert found, printed
+    return float(found[1]), float(found[2]) / 100
+
+
+def objective(model: MLP, X: list, labels: list) -> float:
+    """What the demo minimises, recomputed here: hinge loss plus 1e-4 times Σ p²."""
+    return (hinge(predict(model, X), labels) + l2(model.parameters(), 1e-4)).data
 
 
 def hide(monkeypatch, *modules: str) -> None:
@@ -70,18 +105,33 @@ def default_run(tmp_path_factory) -> tuple[Path, str]:
 # ---- the default demo ------------------------------------------------------------------------
 
 
-def test_the_default_demo_is_micrograds_and_reaches_full_accuracy(default_run):
+def test_the_default_demo_is_micrograds_with_50_points_held_out(default_run):
     _, printed = default_run
-    assert "MLP(2, [16, 16, 1]), 337 parameters, on 100 moons points" in printed
-    assert "hinge loss + 1e-4 L2; SGD with lr 1.0 decaying linearly to 0.1; 100 steps" in printed
-    assert "accuracy 100.0% on the 100 training points" in printed
+    assert "MLP(2, [16, 16, 1]), 337 parameters, on 100 moons points, 50 held out" in printed
+    assert "hinge loss + 0.0001 L2; SGD with lr 1.0 decaying linearly to 0.1; 100 steps" in printed
+
+
+def test_the_default_demo_reaches_full_accuracy_on_training_and_validation_points(default_run):
+    _, printed = default_run
+    assert summary(printed, "training")[1] == 1.0
+    assert summary(printed, "validation")[1] == 1.0
+
+
+def test_the_summary_is_the_saved_models_loss_and_accuracy_on_each_whole_set(default_run):
+    out, printed = default_run
+    model = MLP.load(out / "model.json")
+    X, X_val, labels, val_labels = moons_split()
+    for part, points, truth in [("training", X, labels), ("validation", X_val, val_labels)]:
+        loss, fraction = summary(printed, part)
+        assert loss == round(objective(model, points, truth), 4)
+        assert fraction == accuracy(predict(model, points), truth)
 
 
 def test_the_saved_model_is_the_trained_one(default_run):
     out, _ = default_run
-    X, y = make_moons(100, noise=0.1, seed=1337)
+    X, _, labels, _ = moons_split()
     model = MLP.load(out / "model.json")
-    assert accuracy(predict(model, X), [2 * t - 1 for t in y]) == 1.0
+    assert accuracy(predict(model, X), labels) == 1.0
 
 
 def test_each_file_whose_tools_are_installed_is_written_and_the_rest_skipped(default_run):
@@ -115,7 +165,7 @@ def test_python_dash_m_micrograd_demo_with_5_steps_writes_its_files(tmp_path):
     command = [sys.executable, "-m", "micrograd", "demo", "--steps", "5", "--out", str(tmp_path)]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "trained in" in result.stdout
+    assert "training set (100 points)" in result.stdout
     for name in FILES:
         wrote = f"wrote {tmp_path / name}" in result.stdout
         assert wrote == (name in writable_files()) == (tmp_path / name).exists(), result.stdout
@@ -179,6 +229,45 @@ def test_options_choose_the_network_optimizer_and_batches(tmp_path, capsys, monk
     assert MLP.load(tmp_path / "model.json").layers[0].neurons[0].activation == "tanh"
 
 
+def test_without_validation_points_it_trains_on_100_and_reports_no_validation(
+    tmp_path, capsys, monkeypatch
+):
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--validation", "0", "--steps", "2") == 0
+    printed = capsys.readouterr().out
+    assert "on 100 moons points\n" in printed and "training set (100 points)" in printed
+    assert "validation set" not in printed and "held out" not in printed
+
+
+def test_with_mini_batches_the_summary_is_the_final_models_loss_on_all_training_points(tmp_path):
+    result = run("demo", "--batch-size", "10", "--no-progress", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    model = MLP.load(tmp_path / "model.json")
+    X, X_val, labels, val_labels = moons_split()
+    assert summary(result.stdout, "training")[0] == round(objective(model, X, labels), 4)
+    assert summary(result.stdout, "validation")[0] == round(objective(model, X_val, val_labels), 4)
+
+
+def test_version_prints_the_package_version():
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"micrograd {micrograd.__version__}\n"
+
+
+def test_every_option_of_the_demo_has_help_text():
+    help_lines = run("demo", "--help").stdout.split("options:\n")[1].splitlines()
+    options: dict[str, str] = {}  # "--name VALUE": its help, which may go on over more lines
+    for line in help_lines:
+        if line.startswith("  -"):
+            name, _, help_text = line.strip().partition("  ")
+            options[name] = help_text.strip()
+        else:
+            options[name] += " " + line.strip()
+    assert len(options) == 12, options
+    for name, help_text in options.items():
+        assert help_text.strip(), f"{name} has no help text"
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
@@ -188,7 +277,8 @@ def test_options_choose_the_network_optimizer_and_batches(tmp_path, capsys, monk
         (["--lr", "1e999"], "must be finite, got inf"),
         (["--lr", "fast"], "expected a number, got 'fast'"),
         (["--hidden", "16,x"], "expected sizes like 16,16"),
-        (["--steps", "0"], "must be > 0, got 0"),
+        (["--steps", "0"], "must be >= 1, got 0"),
+        (["--validation", "-1"], "must be >= 0, got -1"),
         (["--dataset", "mnist"], "invalid choice: 'mnist'"),
     ],
 )
@@ -199,6 +289,34 @@ def test_bad_options_exit_with_a_usage_error(tmp_path, capsys, options, message)
     assert message in capsys.readouterr().err
 
 
+def usage_error(result: subprocess.CompletedProcess) -> str:
+    """The error line of a usage error (exit status 2), checking there is no traceback."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr.splitlines()[-1]
+
+
+def test_a_batch_size_larger_than_the_training_set_is_refused_by_name(tmp_path):
+    line = usage_error(run("demo", "--batch-size", "1000", "--out", str(tmp_path)))
+    assert line == (
+        "micrograd demo: error: argument --batch-size: 1000 is more than the 100 training "
+        "points; give at most 100, or leave it out for the full batch"
+    )
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_learning_rate_whose_tenth_is_zero_is_refused_without_a_traceback(tmp_path):
+    line = usage_error(run("demo", "--lr", "5e-324", "--out", str(tmp_path)))
+    assert "argument --lr: 5e-324 is too small: it decays to a tenth of itself" in line
+
+
+def test_steps_written_as_a_float_are_refused_as_not_a_whole_number(tmp_path):
+    line = usage_error(run("demo", "--steps", "1e9", "--out", str(tmp_path)))
+    assert line.endswith(
+        "argument --steps: expected a whole number written in digits, like 100, got '1e9'"
+    )
+
+
 # ---- failures: one line and exit status 1, no traceback ---------------------------------------
 
 
@@ -207,18 +325,91 @@ def test_an_out_path_that_is_a_file_fails_before_training(tmp_path, capsys):
     path.write_text("not a folder")
     assert demo(path, "--steps", "2") == 1
     printed = capsys.readouterr()
-    assert "trained in" not in printed.out
+    assert "MLP(2" not in printed.out
     assert printed.err.count("\n") == 1
     assert f"cannot write the results into {path}: it is a file, not a folder" in printed.err
 
 
-def test_a_diverging_run_fails_with_one_line_naming_the_step(tmp_path, capsys, monkeypatch):
+def test_a_read_only_out_folder_fails_before_training():
+    # Permission bits do not bind root (its capability CAP_DAC_OVERRIDE): as root, the
+    # demo runs without it, so that the folder is read-only for it too.
+    prefix: tuple = ()
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip(
+                "running as root, and setpriv (util-linux) is not there to drop root's rights"
+            )
+        prefix = ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--")
+    folder = Path(tempfile.mkdtemp(prefix="micrograd-read-only-"))
+    try:
+        folder.chmod(0o555)
+        result = run("demo", "--no-progress", "--out", str(folder), prefix=prefix)
+        assert result.returncode == 1, result.stderr
+        assert result.stdout == ""  # not even the header: training never started
+        assert result.stderr == (
+            f"micrograd demo: cannot write the results into {folder}: Permission denied\n"
+        )
+        assert not any(folder.iterdir())
+    finally:
+        folder.chmod(0o755)
+        folder.rmdir()
+
+
+def test_ctrl_c_during_training_saves_the_model_so_far_and_exits_130(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "micrograd", "demo", "--steps", "100000", "--no-progress",
+               "--validation", "0", "--out", str(tmp_path)]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        assert "MLP(2" in process.stdout.readline()  # the header: training starts next
+        process.stdout.readline()
+        time.sleep(1.0)  # some steps in
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    found = re.fullmatch(
+        rf"micrograd demo: interrupted after (\d+) of 100000 steps; saved the model trained "
+        rf"so far to {re.escape(str(tmp_path / 'model.json'))}\n",
+        err,
+    )
+    assert found, err
+    assert int(found[1]) >= 1
+    model = MLP.load(tmp_path / "model.json")
+    assert all(math.isfinite(p.data) for p in model.parameters())
+
+
+def test_a_run_whose_loss_becomes_infinite_fails_with_one_line_naming_the_lr(
+    tmp_path, capsys, monkeypatch
+):
     hide(monkeypatch, *NO_PLOTS)
     assert demo(tmp_path, "--lr", "1e308", "--steps", "3") == 1
     printed = capsys.readouterr()
     assert printed.err.count("\n") == 1
-    assert re.match(r"micrograd demo: training diverged: step \d+: .*smaller lr", printed.err)
+    assert re.match(r"micrograd demo: training diverged \(step \d+: ", printed.err)
+    assert printed.err.endswith(
+        "the learning rate 1e+308 is too large: try a smaller one, e.g. --lr 1e+307\n"
+    )
     assert not (tmp_path / "model.json").exists()
+
+
+def test_a_run_whose_loss_ends_far_above_its_start_fails_naming_the_lr(tmp_path):
+    result = run("demo", "--lr", "50", "--no-progress", "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    found = re.fullmatch(
+        r"micrograd demo: training diverged: the loss on the training points went from "
+        r"(\S+) to (\S+); the learning rate 50.0 is too large: try a smaller one, e.g. --lr 5\n",
+        result.stderr,
+    )
+    assert found, result.stderr
+    assert float(found[2]) > 10 * float(found[1])
+    assert "training set" not in result.stdout
+    assert not any(tmp_path.iterdir())  # a failed run leaves no files behind
 
 
 def test_a_model_that_cannot_be_saved_fails_with_one_line(tmp_path, capsys, monkeypatch):
