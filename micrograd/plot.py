@@ -56,15 +56,23 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _legend_below(fig: Figure, ax) -> None:
+    """One legend for the whole figure, below the axes, so that it never covers the data;
+    its entries are the labelled artists of `ax` (in a chart of training, each colour is
+    one data set, the same in every panel)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(handles))
+
+
 def plot_history(history: Curves, path: Path | None = None) -> Figure:
     """The loss (and accuracy, if recorded) at every step of a training run."""
     if not len(history):
         raise ValueError("the history is empty: there is nothing to plot")
     steps = range(len(history))
-    fig = _figure(9 if history.accuracy else 4.5, 3.5)
+    fig = _figure(9 if history.accuracy else 4.5, 3.8)
     axes = fig.subplots(1, 2 if history.accuracy else 1, squeeze=False)[0]
     log_scale = min(history.loss) > 0
-    axes[0].plot(steps, history.loss, color="tab:blue", label="training loss")
+    axes[0].plot(steps, history.loss, color="tab:blue", label="training (each step's batch)")
     axes[0].set(
         title="loss",
         xlabel="step",
@@ -73,11 +81,11 @@ def plot_history(history: Curves, path: Path | None = None) -> Figure:
     )
     if history.accuracy:
         accuracy = [100 * a for a in history.accuracy]
-        axes[1].plot(steps, accuracy, color="tab:green", label="training accuracy")
+        axes[1].plot(steps, accuracy, color="tab:blue")
         axes[1].set(title="accuracy", xlabel="step", ylabel="accuracy (%)", ylim=(0, 101))
-    for ax, corner in zip(axes, ("upper right", "lower right")):  # away from the curves
+    for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend(loc=corner)
+    _legend_below(fig, axes[0])
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
@@ -98,7 +106,7 @@ def plot_decision_boundary(
     if len(X) == 0 or any(len(x) != 2 for x in X):
         raise ValueError("plot_decision_boundary needs a non-empty list of 2-D points")
     resolution = int_at_least("resolution", resolution, 2)
-    fig = _figure(5.5, 4.5)  # first: without matplotlib, fail before computing anything
+    fig = _figure(5.5, 4.8)  # first: without matplotlib, fail before computing anything
     xs = [x[0] for x in X]
     ys = [x[1] for x in X]
     margin = 0.5
@@ -147,7 +155,7 @@ def plot_decision_boundary(
         xlim=(gx[0], gx[-1]),
         ylim=(gy[0], gy[-1]),
     )
-    ax.legend(loc="upper right")
+    _legend_below(fig, ax)
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
