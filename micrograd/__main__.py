@@ -16,7 +16,7 @@ from typing import Callable
 
 from micrograd import __version__
 from micrograd._checks import positive_number
-from micrograd.data import make_circles, make_moons, make_spirals, train_test_split
+from micrograd.data import make_circles, make_moons, make_spirals
 from micrograd.engine import no_grad
 from micrograd.losses import Loss, cross_entropy, hinge, l2
 from micrograd.metrics import accuracy
@@ -49,7 +49,11 @@ def demo(args: argparse.Namespace) -> int:
     trained so far if training had started).
     """
     try:
-        return _demo(args)
+        status = _demo(args)
+        sys.stdout.flush()  # here, so that a reader gone away is handled as below
+        return status
+    except BrokenPipeError:  # whoever read our output stopped (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
     except OSError as error:
         reason = error.strerror or str(error)
         _fail(f"cannot write the results into {args.out}: {reason}")
@@ -65,12 +69,9 @@ def _fail(message: str) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     _check_out_folder(args.out)  # first: a bad --out fails before training, not after
-    X_all, y_all = DATASETS[args.dataset](TRAINING_POINTS + args.validation, args.seed)
-    if args.validation:
-        X, X_val, y, y_val = train_test_split(X_all, y_all, args.validation, seed=args.seed)
-    else:
-        X, X_val, y, y_val = X_all, [], y_all, []
-    classes = max(y_all) + 1
+    X, y = DATASETS[args.dataset](TRAINING_POINTS, args.seed)  # micrograd's demo's points
+    X_val, y_val = validation_points(args.dataset, args.validation, args.seed)
+    classes = max(y) + 1
     if classes == 2:  # one score per point, hinge loss on labels -1/+1: micrograd's demo
         loss: Loss = hinge
         labels, val_labels, outputs = [2 * t - 1 for t in y], [2 * t - 1 for t in y_val], 1
@@ -85,7 +86,7 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         optimizer = Adam(model.parameters(), lr=lr)
     batching = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
-    held_out = f", {len(X_val)} held out to validate" if X_val else ""
+    held_out = f", validated on {len(X_val)} more" if X_val else ""
     print(
         f"micrograd demo: MLP(2, {sizes}), {model.num_parameters()} parameters, "
         f"on {len(X)} {args.dataset} points{held_out}\n"
@@ -139,6 +140,14 @@ def _demo(args: argparse.Namespace) -> int:
         )
     _write_outputs(args.out, model, optimizer, history, X, labels)
     return 0
+
+
+def validation_points(dataset: str, n: int, seed: int) -> tuple[list, list]:
+    """n points held out to validate on: drawn from the same distribution as the training
+    points, from a seed of their own (independent noise, never trained on)."""
+    if n == 0:
+        return [], []
+    return DATASETS[dataset](n, random.Random(f"validation {seed}"))
 
 
 def evaluate(model: MLP, loss: Loss, X: list, labels: list) -> tuple[float, float]:
@@ -283,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         type=_count(0),
         default=50,
         metavar="N",
-        help="points drawn beside the training points and held out, to see how the model "
-        "does on points it never trained on; 0 for none (%(default)s)",
+        help="points drawn like the training points but never trained on, to see how the "
+        "model does on new points; 0 for none (%(default)s)",
     )
     d.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden layer sizes (16,16)")
     d.add_argument(

@@ -6,6 +6,7 @@ import contextlib
 import io
 import math
 import os
+import random
 import re
 import shutil
 import signal
@@ -19,7 +20,7 @@ import pytest
 
 import micrograd
 from micrograd.__main__ import main
-from micrograd.data import make_moons, train_test_split
+from micrograd.data import make_moons
 from micrograd.losses import hinge, l2
 from micrograd.nn import MLP
 from micrograd.train import accuracy, predict
@@ -42,10 +43,11 @@ def run(
 
 
 def moons_split(seed: int = 1337) -> tuple[list, list, list, list]:
-    """The demo's data: 150 moons points, 50 of them held out; labels -1/+1 for hinge."""
-    X, y = make_moons(150, noise=0.1, seed=seed)
-    X_train, X_val, y_train, y_val = train_test_split(X, y, 50, seed=seed)
-    return X_train, X_val, [2 * t - 1 for t in y_train], [2 * t - 1 for t in y_val]
+    """The demo's data: micrograd's 100 moons points, and 50 more drawn from a seed of
+    their own to validate on; labels -1/+1 for hinge loss."""
+    X, y = make_moons(100, noise=0.1, seed=seed)
+    X_val, y_val = make_moons(50, noise=0.1, seed=random.Random(f"validation {seed}"))
+    return X, X_val, [2 * t - 1 for t in y], [2 * t - 1 for t in y_val]
 
 
 def summary(printed: str, part: str) -> tuple[float, float]:
@@ -105,9 +107,11 @@ def default_run(tmp_path_factory) -> tuple[Path, str]:
 # ---- the default demo ------------------------------------------------------------------------
 
 
-def test_the_default_demo_is_micrograds_with_50_points_held_out(default_run):
+def test_the_default_demo_is_micrograds_validated_on_50_more_points(default_run):
     _, printed = default_run
-    assert "MLP(2, [16, 16, 1]), 337 parameters, on 100 moons points, 50 held out" in printed
+    assert (
+        "MLP(2, [16, 16, 1]), 337 parameters, on 100 moons points, validated on 50 more" in printed
+    )
     assert "hinge loss + 0.0001 L2; SGD with lr 1.0 decaying linearly to 0.1; 100 steps" in printed
 
 
@@ -125,6 +129,12 @@ def test_the_summary_is_the_saved_models_loss_and_accuracy_on_each_whole_set(def
         loss, fraction = summary(printed, part)
         assert loss == round(objective(model, points, truth), 4)
         assert fraction == accuracy(predict(model, points), truth)
+
+
+def test_the_validation_points_are_new_points_from_the_same_distribution(default_run):
+    X, X_val, labels, val_labels = moons_split()
+    assert len(X_val) == 50 and sorted(set(val_labels)) == [-1, 1]
+    assert not {tuple(x) for x in X} & {tuple(x) for x in X_val}
 
 
 def test_the_saved_model_is_the_trained_one(default_run):
@@ -236,7 +246,7 @@ def test_without_validation_points_it_trains_on_100_and_reports_no_validation(
     assert demo(tmp_path, "--validation", "0", "--steps", "2") == 0
     printed = capsys.readouterr().out
     assert "on 100 moons points\n" in printed and "training set (100 points)" in printed
-    assert "validation set" not in printed and "held out" not in printed
+    assert "validation" not in printed.split("wrote")[0]
 
 
 def test_with_mini_batches_the_summary_is_the_final_models_loss_on_all_training_points(tmp_path):
@@ -410,6 +420,21 @@ def test_a_run_whose_loss_ends_far_above_its_start_fails_naming_the_lr(tmp_path)
     assert float(found[2]) > 10 * float(found[1])
     assert "training set" not in result.stdout
     assert not any(tmp_path.iterdir())  # a failed run leaves no files behind
+
+
+def test_a_reader_that_stops_reading_is_not_reported_as_a_folder_that_cannot_be_written(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as usual
+    env["PYTHONPATH"] = str(ROOT)
+    command = [sys.executable, "-m", "micrograd", "demo", "--steps", "2", "--no-progress",
+               "--validation", "0", "--out", str(tmp_path)]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # as `micrograd demo | head -0` does
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert err == ""
 
 
 def test_a_model_that_cannot_be_saved_fails_with_one_line(tmp_path, capsys, monkeypatch):
