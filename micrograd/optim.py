@@ -419,22 +419,46 @@ def linear_decay(start: float, end: float, steps: int) -> Schedule:
     def schedule(step: int) -> float:
         if step >= steps:  # exactly `end`: start - (start - end) may round to 0
             return end
-        return start - (start - end) * step / steps
+        drop = (start - end) * step / steps  # micrograd's order: 1.0 - 0.9 * k / 100
+        if not math.isfinite(drop):  # (start - end) * step overflowed (a huge start and step)
+            drop = (start - end) * (step / steps)
+        return _between(start - drop, start, end)
 
     return schedule
 
 
 def step_decay(start: float, factor: float, every: int) -> Schedule:
-    """`start`, multiplied by `factor` every `every` steps (e.g. halve every 50)."""
+    """`start`, multiplied by `factor` every `every` steps (e.g. halve every 50).
+
+    It never reaches 0: where start * factor ** k would round to 0 (after 1075
+    halvings of 1.0, say), the rate stays at the last one that is > 0.
+    """
     start = _check_lr(start, "start")
     if not 0 < finite_number("factor", factor) <= 1:
         raise ValueError(f"factor must be in (0, 1], got {factor!r}")
     every = int_at_least("every", every, 1)
+    last = _last_positive_power(start, factor)
 
     def schedule(step: int) -> float:
-        return start * factor ** (step // every)
+        return start * factor ** min(step // every, last)
 
     return schedule
+
+
+def _last_positive_power(start: float, factor: float) -> float:
+    """The largest k with start * factor ** k > 0 (infinity if factor is 1)."""
+    if factor == 1.0:
+        return math.inf
+    low, high = 0, 1  # start * factor ** low > 0; find a high where it is 0
+    while start * factor**high > 0:
+        low, high = high, 2 * high
+    while high - low > 1:  # then halve the gap: low stays > 0, high stays 0
+        middle = (low + high) // 2
+        if start * factor**middle > 0:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def cosine(start: float, end: float | None = None, steps: int = 100) -> Schedule:
@@ -451,6 +475,13 @@ def cosine(start: float, end: float | None = None, steps: int = 100) -> Schedule
     def schedule(step: int) -> float:
         if step >= steps:
             return end
-        return end + (start - end) * (1.0 + math.cos(math.pi * step / steps)) / 2.0
+        share = (1.0 + math.cos(math.pi * step / steps)) / 2.0  # from 1 down to 0
+        return _between(end + (start - end) * share, start, end)
 
     return schedule
+
+
+def _between(rate: float, start: float, end: float) -> float:
+    """`rate`, kept within [start, end] (or [end, start]): rounding may carry a rate
+    computed between two numbers > 0 a little past either, and so to 0."""
+    return min(max(rate, min(start, end)), max(start, end))

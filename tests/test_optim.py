@@ -7,6 +7,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from micrograd.engine import Value
 from micrograd.optim import SGD, Adam, AdamW, constant, cosine, linear_decay, step_decay
@@ -379,3 +381,50 @@ def test_every_rate_a_schedule_gives_is_a_valid_optimizer_lr(make):
 def test_bad_schedule_arguments_are_rejected(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+# ---- a schedule never reaches 0 (issue 14, item 6) ------------------------------------------
+
+
+def test_step_decay_never_reaches_zero_however_many_halvings():
+    schedule = step_decay(1.0, 0.5, every=1)
+    assert schedule(1075) > 0.0  # 0.5 ** 1075 underflows to 0.0
+    assert schedule(10**6) > 0.0
+
+
+def test_step_decay_holds_the_smallest_rate_it_reaches_before_rounding_to_zero():
+    schedule = step_decay(1.0, 0.5, every=1)
+    rates = [schedule(k) for k in range(1070, 1080)]
+    assert rates == sorted(rates, reverse=True)
+    assert schedule(10**6) == min(rates) == 5e-324
+
+
+def test_a_linear_decay_over_very_many_steps_never_reaches_zero():
+    schedule = linear_decay(1.0, 1e-300, 2**60)
+    assert schedule(2**60 - 1) > 0.0  # 1 - (1 - 1e-300) * (2**60 - 1) / 2**60 rounds to 0
+
+
+@given(
+    start=st.floats(min_value=5e-324, max_value=1e300),
+    end=st.floats(min_value=5e-324, max_value=1e300),
+    steps=st.integers(min_value=1, max_value=2**64),
+    at=st.integers(min_value=0, max_value=2**65),
+)
+@settings(max_examples=300, deadline=None)
+def test_every_rate_of_a_linear_or_cosine_schedule_lies_between_start_and_end(
+    start, end, steps, at
+):
+    for make in (linear_decay, cosine):
+        rate = make(start, end, steps)(at)
+        assert min(start, end) <= rate <= max(start, end), (make.__name__, rate)
+
+
+@given(
+    start=st.floats(min_value=5e-324, max_value=1e300),
+    factor=st.floats(min_value=5e-324, max_value=1.0),
+    every=st.integers(min_value=1, max_value=100),
+    at=st.integers(min_value=0, max_value=2**40),
+)
+@settings(max_examples=300, deadline=None)
+def test_every_rate_of_a_step_decay_is_positive_and_at_most_start(start, factor, every, at):
+    assert 0.0 < step_decay(start, factor, every)(at) <= start
