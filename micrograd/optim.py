@@ -352,6 +352,16 @@ class Adam(Optimizer):
         )
         return checked
 
+    def _checked_buffer(self, name: str, values: object) -> list[float]:
+        checked = super()._checked_buffer(name, values)
+        if name == "v":  # its square root divides the step: a negative v has none
+            for i, x in enumerate(checked):
+                if x < 0:
+                    raise ValueError(
+                        f"buffer 'v'[{i}] must be >= 0 (a running average of g²), got {x!r}"
+                    )
+        return checked
+
     def _update(self, grads: list[float]) -> tuple[list[float], dict[str, list[float]]]:
         lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
         t = self.step_count + 1

@@ -307,3 +307,15 @@ def test_a_custom_module_can_be_saved_and_restored_but_not_built(tmp_path):
     assert bits(twin) == bits(Twin(0))
     with pytest.raises(ValueError, match="cannot build model type 'Twin'"):
         Module.load(tmp_path / "twin.json")
+
+
+def test_restoring_adam_state_with_a_negative_second_moment_changes_nothing(tmp_path):
+    source = MLP(2, [4, 1], rng=random.Random(1))
+    source.save(tmp_path / "m.json", Adam(source.parameters(), lr=0.01))
+    edit(tmp_path / "m.json", lambda d: d["optimizer"]["buffers"]["v"].__setitem__(3, -0.5))
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    optimizer = Adam(model.parameters(), lr=0.02)
+    before_model, before_optimizer = bits(model), optimizer.state_dict()
+    with pytest.raises(ValueError, match=r"buffer 'v'\[3\] must be >= 0"):
+        model.restore(tmp_path / "m.json", optimizer)
+    assert bits(model) == before_model and optimizer.state_dict() == before_optimizer

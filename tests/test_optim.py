@@ -428,3 +428,32 @@ def test_every_rate_of_a_linear_or_cosine_schedule_lies_between_start_and_end(
 @settings(max_examples=300, deadline=None)
 def test_every_rate_of_a_step_decay_is_positive_and_at_most_start(start, factor, every, at):
     assert 0.0 < step_decay(start, factor, every)(at) <= start
+
+
+# ---- Adam's state is checked like its hyperparameters (issue 14, item 8) -------------------
+
+
+@pytest.mark.parametrize("make", [Adam, AdamW])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (-1e-12, r"buffer 'v'\[1\] must be >= 0 \(a running average of g²\), got -1e-12"),
+        (math.inf, r"buffer 'v'\[1\] must be finite, got inf"),
+    ],
+)
+def test_adam_refuses_a_second_moment_that_is_negative_or_infinite(make, bad, message):
+    optimizer = make(params_at(START), lr=0.01)
+    state = optimizer.state_dict()
+    before = copy.deepcopy(state)
+    state["buffers"]["v"][1] = bad
+    with pytest.raises(ValueError, match=message):
+        optimizer.load_state_dict(state)
+    assert optimizer.state_dict() == before
+
+
+def test_adam_accepts_a_first_moment_of_either_sign():
+    optimizer = Adam(params_at(START), lr=0.01)
+    state = optimizer.state_dict()
+    state["buffers"]["m"] = [-1.0, 1.0, -0.5, 0.0]
+    optimizer.load_state_dict(state)
+    assert optimizer.m == [-1.0, 1.0, -0.5, 0.0]
