@@ -10,7 +10,7 @@ exactly.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from numbers import Real
+from numbers import Integral, Real
 from typing import Callable, Union
 
 from micrograd._checks import number_at_least
@@ -65,6 +65,14 @@ def _check_scores(loss: str, name: str, scores: Sequence) -> None:
         _check_number(loss, f"{name}[{i}]", s)
 
 
+def _plain(label: object) -> object:
+    """A label as a Python number: numpy's integers (any `numbers.Integral`) become int
+    and its floats float, so arithmetic with Values stays Python's."""
+    if isinstance(label, bool) or not isinstance(label, Real):
+        return label  # refused, by name, by the loss's own check
+    return int(label) if isinstance(label, Integral) else float(label)
+
+
 def _shape(x: object) -> str:
     return f"a list of {len(x)}" if _is_row(x) else "one number"
 
@@ -109,6 +117,7 @@ def hinge(scores: Sequence[Output], labels: Sequence[int]) -> Value:
     """
     _check_batch("hinge", scores, labels)
     _check_scores("hinge", "scores", scores)
+    labels = [_plain(y) for y in labels]
     for i, y in enumerate(labels):
         if y not in (-1, 1) or isinstance(y, bool):
             raise ValueError(
@@ -127,6 +136,7 @@ def binary_cross_entropy(logits: Sequence[Output], labels: Sequence[float]) -> V
     """
     _check_batch("binary_cross_entropy", logits, labels)
     _check_scores("binary_cross_entropy", "logits", logits)
+    labels = [_plain(y) for y in labels]
     for i, y in enumerate(labels):
         if isinstance(y, bool) or not isinstance(y, (int, float)) or not 0 <= y <= 1:
             raise ValueError(
@@ -152,7 +162,7 @@ def cross_entropy(logits: Sequence[Sequence[Output]], labels: Sequence[int]) -> 
     """
     _check_batch("cross_entropy", logits, labels)
     losses = []
-    for i, (row, y) in enumerate(zip(logits, labels)):
+    for i, (row, y) in enumerate(zip(logits, map(_plain, labels))):
         if not _is_row(row):
             raise TypeError(
                 f"cross_entropy needs a list of scores per example (one per class), got "

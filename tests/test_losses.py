@@ -299,3 +299,61 @@ def test_the_mean_is_micrograds_total_times_one_over_n():
     labels = [1.0, 2.0, 3.0]
     total = sum((s - t) ** 2 for s, t in zip(scores, labels))
     assert mse(scores, labels).data == (total * (1.0 / 3)).data
+
+
+# ---- numpy labels are labels (issue 14, item 11) ---------------------------------------------
+
+
+NUMPY_INT_TYPES = ["int8", "int32", "int64", "uint8"]
+LABELLED = [
+    (hinge, SCORES, [1, -1, 1, 1, -1]),
+    (binary_cross_entropy, SCORES, [1, 0, 1, 1, 0]),
+    (cross_entropy, ROWS, CLASSES),
+]
+
+
+def _values(scores):
+    return [[Value(z) for z in s] if isinstance(s, list) else Value(s) for s in scores]
+
+
+def _leaves(values):
+    return [v for s in values for v in (s if isinstance(s, list) else [s])]
+
+
+NUMPY_CASES = [
+    (loss, scores, labels, dtype)
+    for loss, scores, labels in LABELLED
+    for dtype in NUMPY_INT_TYPES
+    if min(labels) >= 0 or not dtype.startswith("uint")  # -1 is no uint8
+]
+
+
+@pytest.mark.parametrize(
+    "loss, scores, labels, dtype",
+    NUMPY_CASES,
+    ids=[f"{case[0].__name__}-{case[3]}" for case in NUMPY_CASES],
+)
+def test_numpy_integer_labels_give_the_loss_and_gradients_of_python_ints(
+    loss, scores, labels, dtype
+):
+    np = pytest.importorskip("numpy")
+    plain, numpy_ = _values(scores), _values(scores)
+    expected = loss(plain, labels)
+    got = loss(numpy_, list(np.array(labels, dtype=dtype)))
+    assert type(got) is Value and got.data == expected.data
+    expected.backward()
+    got.backward()
+    assert [v.grad for v in _leaves(numpy_)] == [v.grad for v in _leaves(plain)]
+
+
+def test_numpy_labels_out_of_range_are_still_refused_by_index():
+    np = pytest.importorskip("numpy")
+    with pytest.raises(ValueError, match=r"class indices 0\.\.2, got 3 at labels\[1\]"):
+        cross_entropy(ROWS[:2], list(np.array([0, 3])))
+
+
+def test_numpy_float_probabilities_are_binary_cross_entropy_labels():
+    np = pytest.importorskip("numpy")
+    labels = [0.25, 1.0, 0.0, 0.5, 0.75]  # exact in float32
+    expected = binary_cross_entropy(SCORES, labels).data
+    assert binary_cross_entropy(SCORES, list(np.array(labels, dtype="float32"))).data == expected
