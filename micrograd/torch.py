@@ -96,9 +96,9 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
 
     That is Linear layers with biases, each followed by at most one activation
     (`ReLU`, `Tanh` or `Sigmoid`); every hidden layer must use the same one (or
-    none), while the last may differ. Weights of any float dtype are read as
-    Python floats (float64). Anything else raises a ValueError that names the
-    module that does not fit.
+    none), while the last may differ. Weights of any real floating-point dtype are
+    read as Python floats (float64); complex, integer or bool weights are refused.
+    Anything else raises a ValueError that names the module that does not fit.
     """
     if not isinstance(sequential, torch.nn.Sequential):
         raise TypeError(
@@ -111,6 +111,13 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
         if isinstance(module, torch.nn.Linear):
             if module.bias is None:
                 raise ValueError(f"from_torch(): {described} has no bias; every MLP neuron has one")
+            for part in ("weight", "bias"):
+                dtype = getattr(module, part).dtype
+                if not dtype.is_floating_point:  # complex dtypes are not floating point here
+                    raise ValueError(
+                        f"from_torch(): {described} has {part} of dtype {dtype}; "
+                        "an MLP holds real floating-point numbers"
+                    )
             if layers and module.in_features != layers[-1][1].out_features:
                 raise ValueError(
                     f"from_torch(): {described} takes {module.in_features} inputs, "

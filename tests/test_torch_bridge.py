@@ -287,3 +287,35 @@ def test_from_torch_builds_the_output_layer_with_its_own_activation():
     net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1), nn.Sigmoid()).double()
     output = from_torch(net).layers[-1].neurons[0]
     assert (output.activation, output.nonlin) == ("sigmoid", True)
+
+
+# ---- only real floating-point weights (issue 14, item 11) -----------------------------------
+
+
+def linear_with(weight_dtype, bias_dtype=None) -> nn.Linear:
+    """A Linear(2, 3) whose weight (and bias) tensors have the given dtypes."""
+    linear = nn.Linear(2, 3)
+    linear.weight = nn.Parameter(torch.ones(3, 2, dtype=weight_dtype), requires_grad=False)
+    linear.bias = nn.Parameter(torch.ones(3, dtype=bias_dtype or weight_dtype), requires_grad=False)
+    return linear
+
+
+@pytest.mark.parametrize(
+    "weight, bias, message",
+    [
+        (torch.complex128, None, r"module '0' .* has weight of dtype torch.complex128"),
+        (torch.complex64, None, r"has weight of dtype torch.complex64"),
+        (torch.int64, None, r"has weight of dtype torch.int64"),
+        (torch.bool, None, r"has weight of dtype torch.bool"),
+        (torch.float64, torch.complex128, r"has bias of dtype torch.complex128"),
+    ],
+)
+def test_from_torch_refuses_weights_that_are_not_real_floats(weight, bias, message):
+    with pytest.raises(ValueError, match=message + r"; an MLP holds real floating-point numbers"):
+        from_torch(nn.Sequential(linear_with(weight, bias)))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_from_torch_reads_every_real_float_dtype(dtype):
+    mlp = from_torch(nn.Sequential(linear_with(dtype)))
+    assert [p.data for p in mlp.parameters()] == [1.0] * 9
