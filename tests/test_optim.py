@@ -11,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd.engine import Value
-from micrograd.optim import SGD, Adam, AdamW, constant, cosine, linear_decay, step_decay
+from micrograd.optim import (
+    SGD,
+    Adam,
+    AdamW,
+    StepError,
+    constant,
+    cosine,
+    linear_decay,
+    step_decay,
+)
 
 
 def params_at(values: list[float]) -> list[Value]:
@@ -457,3 +466,53 @@ def test_adam_accepts_a_first_moment_of_either_sign():
     state["buffers"]["m"] = [-1.0, 1.0, -0.5, 0.0]
     optimizer.load_state_dict(state)
     assert optimizer.m == [-1.0, 1.0, -0.5, 0.0]
+
+
+# ---- step() refuses what would make a number NaN or infinite (issue 14, item 11) ----------------
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=["SGD", "SGD+momentum", "Adam", "AdamW"])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_step_refuses_a_gradient_that_is_not_finite_and_changes_nothing(make, bad):
+    params = params_at(START)
+    optimizer = make(params)
+    for p in params:
+        p.grad = 1.0
+    params[2].grad = bad
+    before = optimizer.state_dict()
+    with pytest.raises(StepError, match=rf"^the gradient of parameter params\[2\] is {bad}; "):
+        optimizer.step()
+    assert [p.data for p in params] == START
+    assert optimizer.state_dict() == before
+
+
+def test_a_step_error_is_a_floating_point_error_that_says_where():
+    params = params_at(START)
+    params[1].grad = math.nan
+    with pytest.raises(FloatingPointError) as caught:
+        SGD(params, lr=0.1).step()
+    assert (caught.value.index, caught.value.quantity) == (1, "gradient")
+    assert math.isnan(caught.value.value)
+
+
+def test_step_refuses_an_update_that_overflows_and_changes_nothing():
+    params = params_at(START)
+    optimizer = SGD(params, lr=1e308)
+    for p in params:
+        p.grad = 1.0
+    params[3].grad = -10.0  # 1e308 * -10 overflows: params[3] would be inf
+    with pytest.raises(StepError, match=r"the update made parameter params\[3\] inf"):
+        optimizer.step()
+    assert [p.data for p in params] == START and optimizer.step_count == 0
+
+
+def test_step_refuses_an_adam_second_moment_that_overflows_and_changes_nothing():
+    params = params_at(START)
+    optimizer = Adam(params, lr=0.1)
+    for p in params:
+        p.grad = 1.0
+    params[0].grad = 1e200  # finite, but g * g is not
+    before = optimizer.state_dict()
+    with pytest.raises(StepError, match=r"the update made Adam's v for parameter params\[0\] inf"):
+        optimizer.step()
+    assert [p.data for p in params] == START and optimizer.state_dict() == before
