@@ -17,12 +17,10 @@ from typing import Callable
 from micrograd import __version__
 from micrograd._checks import positive_number
 from micrograd.data import make_circles, make_moons, make_spirals
-from micrograd.engine import no_grad
-from micrograd.losses import Loss, cross_entropy, hinge, l2
-from micrograd.metrics import accuracy
+from micrograd.losses import Loss, cross_entropy, hinge
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import SGD, Adam, Optimizer, linear_decay
-from micrograd.train import History, fit
+from micrograd.train import History, evaluate, fit
 
 TRAINING_POINTS = 100  # micrograd's demo trains on 100 points
 # The data sets the demo offers: each makes n labelled 2-D points from a seed.
@@ -94,7 +92,7 @@ def _demo(args: argparse.Namespace) -> int:
         f"decaying linearly to {round(lr * DECAY, 12)!r}; {args.steps} steps, {batching}"
     )
 
-    start_loss, _ = evaluate(model, loss, X, labels)
+    start_loss, _ = evaluate(model, X, labels, loss, REG)
     start = time.perf_counter()
     try:
         history = fit(
@@ -109,6 +107,7 @@ def _demo(args: argparse.Namespace) -> int:
             reg=REG,
             progress=not args.no_progress,
             seed=args.seed,
+            validation=(X_val, val_labels) if X_val else None,
         )
     except FloatingPointError as error:
         _fail(f"training diverged ({error}); {_smaller_lr(lr)}")
@@ -123,7 +122,7 @@ def _demo(args: argparse.Namespace) -> int:
         return INTERRUPTED
     seconds = time.perf_counter() - start
 
-    train_loss, train_accuracy = evaluate(model, loss, X, labels)
+    train_loss, train_accuracy = evaluate(model, X, labels, loss, REG)
     if not math.isfinite(train_loss) or train_loss > DIVERGED * start_loss:
         _fail(
             f"training diverged: the loss on the training points went from "
@@ -133,7 +132,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"trained in {seconds:.1f} s; the model after its last update:")
     print(f"  training set ({len(X)} points): loss {train_loss:.4f}, accuracy {train_accuracy:.1%}")
     if X_val:
-        val_loss, val_accuracy = evaluate(model, loss, X_val, val_labels)
+        val_loss, val_accuracy = evaluate(model, X_val, val_labels, loss, REG)
         print(
             f"  validation set ({len(X_val)} points): loss {val_loss:.4f}, "
             f"accuracy {val_accuracy:.1%}"
@@ -148,14 +147,6 @@ def validation_points(dataset: str, n: int, seed: int) -> tuple[list, list]:
     if n == 0:
         return [], []
     return DATASETS[dataset](n, random.Random(f"validation {seed}"))
-
-
-def evaluate(model: MLP, loss: Loss, X: list, labels: list) -> tuple[float, float]:
-    """The model's loss on the points X, L2 penalty included as in training, and accuracy."""
-    with no_grad():
-        scores = [model(x) for x in X]
-        total = loss(scores, labels) + l2(model.parameters(), REG)
-        return total.data, accuracy(scores, labels)
 
 
 def _smaller_lr(lr: float) -> str:

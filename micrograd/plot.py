@@ -37,6 +37,8 @@ class Curves(Protocol):
 
     loss: list[float]
     accuracy: list[float]
+    val_loss: list[float]  # on a validation set at every step, or empty
+    val_accuracy: list[float]
 
     def __len__(self) -> int: ...
 
@@ -65,14 +67,17 @@ def _legend_below(fig: Figure, ax) -> None:
 
 
 def plot_history(history: Curves, path: Path | None = None) -> Figure:
-    """The loss (and accuracy, if recorded) at every step of a training run."""
+    """The loss (and accuracy, if recorded) at every step of a training run: on the
+    step's batch, and on the validation set if there is one."""
     if not len(history):
         raise ValueError("the history is empty: there is nothing to plot")
     steps = range(len(history))
     fig = _figure(9 if history.accuracy else 4.5, 3.8)
     axes = fig.subplots(1, 2 if history.accuracy else 1, squeeze=False)[0]
-    log_scale = min(history.loss) > 0
+    log_scale = min(history.loss + history.val_loss) > 0
     axes[0].plot(steps, history.loss, color="tab:blue", label="training (each step's batch)")
+    if history.val_loss:
+        axes[0].plot(steps, history.val_loss, color="tab:orange", label="validation (all of it)")
     axes[0].set(
         title="loss",
         xlabel="step",
@@ -82,6 +87,8 @@ def plot_history(history: Curves, path: Path | None = None) -> Figure:
     if history.accuracy:
         accuracy = [100 * a for a in history.accuracy]
         axes[1].plot(steps, accuracy, color="tab:blue")
+        if history.val_accuracy:
+            axes[1].plot(steps, [100 * a for a in history.val_accuracy], color="tab:orange")
         axes[1].set(title="accuracy", xlabel="step", ylabel="accuracy (%)", ylim=(0, 101))
     for ax in axes:
         ax.grid(alpha=0.3)

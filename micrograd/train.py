@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import TYPE_CHECKING, Callable, Optional
 
-from micrograd._checks import int_at_least, number_at_least, positive_number
+from micrograd._checks import excerpt, int_at_least, number_at_least, positive_number
 from micrograd._signals import interrupts_deferred
 from micrograd.data import Seed, batches, random_source
-from micrograd.engine import Value
+from micrograd.engine import Value, no_grad
 from micrograd.losses import LOSSES, Loss, l2
 from micrograd.metrics import accuracy, predict, predicted_class
 from micrograd.nn import Module
@@ -30,17 +30,24 @@ if TYPE_CHECKING:
 
 # predict, predicted_class and accuracy live in micrograd.metrics; they are also here,
 # where they were first, so that `from micrograd.train import predict` keeps working.
-__all__ = ["fit", "History", "Callback", "predict", "predicted_class", "accuracy"]
+__all__ = ["fit", "evaluate", "History", "Callback", "predict", "predicted_class", "accuracy"]
 
 
 @dataclass
 class History:
-    """What `fit` recorded, one entry per step: the loss (regularisation included),
-    the accuracy on the step's batch (empty if not tracked) and the learning rate."""
+    """What `fit` recorded, one entry per step: the loss (regularisation included) and
+    the accuracy (empty if not tracked) on the step's batch, and the learning rate.
+
+    Given a validation set, fit also records the loss (regularisation included, so that
+    the two curves compare) and the accuracy on all of it, for the same model as the
+    step's batch: the one before the step's update.
+    """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -57,10 +64,7 @@ class History:
     def __repr__(self) -> str:
         if not self.loss:
             return "History(0 steps)"
-        last = f"loss {self.loss[-1]:.4f}"
-        if self.accuracy:
-            last += f", accuracy {self.accuracy[-1]:.1%}"
-        return f"History({len(self)} steps, last: {last})"
+        return f"History({len(self)} steps, last: {_summary(self)})"
 
 
 # A callback is called after every step with the step number and the history so far;
@@ -83,6 +87,7 @@ def fit(
     progress: bool = True,
     seed: Seed = 0,
     track_accuracy: bool | None = None,
+    validation: tuple[Sequence[Sequence[float]], Sequence] | None = None,
 ) -> History:
     """Train `model` on rows `X` with labels `y`; return the History of every step.
 
@@ -99,6 +104,9 @@ def fit(
       that returns True stops training.
     - `progress`: a progress bar with loss and accuracy (tqdm if installed, else text).
     - `track_accuracy`: None tracks it for every loss but "mse".
+    - `validation`: a pair (X_val, y_val) of rows never trained on; at every step,
+      before the update, fit records the loss and accuracy on all of them as
+      `history.val_loss` and `history.val_accuracy`, and shows them in the progress bar.
 
     If the loss, a gradient or the update would be NaN or infinite, fit raises
     FloatingPointError naming the step and the parameter, and the model keeps the
@@ -124,6 +132,8 @@ def fit(
         _check_optimizer_params(model, optimizer)
     if track_accuracy is None:
         track_accuracy = loss_fn is not LOSSES["mse"]
+    if validation is not None:
+        X_val, y_val = _validation_set(validation)
     callbacks = list(callbacks)
 
     penalised = model.parameters()  # the L2 penalty is on the whole model
@@ -146,6 +156,8 @@ def fit(
             optimizer.zero_grad()
             total.backward()
             batch_accuracy = accuracy(scores, y_batch) if track_accuracy else None
+            if validation is not None:  # the model of this step's batch, not yet updated
+                val_loss, val_accuracy = evaluate(model, X_val, y_val, loss_fn, reg)
             with interrupts_deferred():  # the step and its record: both, or neither
                 try:
                     optimizer.step()
@@ -156,10 +168,47 @@ def fit(
                 history.lr.append(optimizer.lr)
                 if batch_accuracy is not None:
                     history.accuracy.append(batch_accuracy)
+                if validation is not None:
+                    history.val_loss.append(val_loss)
+                    if track_accuracy:
+                        history.val_accuracy.append(val_accuracy)
             bar.update(history)
             if any([callback(step, history) for callback in callbacks]):  # call every one
                 break
     return history
+
+
+def evaluate(
+    model: Module,
+    X: Sequence[Sequence[float]],
+    y: Sequence,
+    loss: str | Loss = "hinge",
+    reg: float = 0.0,
+) -> tuple[float, float]:
+    """(loss, accuracy) of `model` on all rows X with labels y, as `fit` measures them:
+    the loss with the L2 penalty `reg * Σ p²` included. Builds no graph, changes nothing."""
+    loss_fn = _loss_function(loss)
+    reg = number_at_least("reg", reg, 0)
+    with no_grad():
+        scores = [model(x) for x in X]
+        total = loss_fn(scores, y)
+        if reg:
+            total = total + l2(model.parameters(), reg)
+    return total.data, accuracy(scores, y)
+
+
+def _validation_set(validation: object) -> tuple[Sequence, Sequence]:
+    if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+        raise TypeError(f"validation must be a pair (X_val, y_val), got {excerpt(validation)}")
+    X_val, y_val = validation
+    if len(X_val) != len(y_val):
+        raise ValueError(
+            "validation's X_val and y_val must have the same length, "
+            f"got {len(X_val)} and {len(y_val)}"
+        )
+    if len(X_val) == 0:
+        raise ValueError("validation needs at least one row, got an empty X_val")
+    return X_val, y_val
 
 
 def _check_optimizer_params(model: Module, optimizer: Optimizer) -> None:
@@ -257,9 +306,14 @@ def _progress(total: int, enabled: bool) -> Iterator:
 
 
 def _summary(history: History) -> str:
+    """The latest numbers of a History, e.g. 'loss 0.0163, accuracy 100.0%, val loss ...'."""
     text = f"loss {history.loss[-1]:.4f}"
     if history.accuracy:
         text += f", accuracy {history.accuracy[-1]:.1%}"
+    if history.val_loss:
+        text += f", val loss {history.val_loss[-1]:.4f}"
+    if history.val_accuracy:
+        text += f", val accuracy {history.val_accuracy[-1]:.1%}"
     return text
 
 
