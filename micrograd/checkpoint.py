@@ -22,10 +22,12 @@ ValueError that names it. It is plain JSON: reading runs no code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -121,16 +123,82 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a new file beside `path`, then rename it over `path` in one step."""
-    path = os.fspath(path)
-    temporary = f"{path}.{secrets.token_hex(4)}.tmp"  # same directory: os.replace is atomic
+    """Make `path` hold `text` in one step: it holds the old file or the new one, never
+    a mix, whatever fails or however the process ends.
+
+    The new file is written beside the file `path` names (through symlinks: a link
+    stays a link to its file), gets the mode the old file had (a new one the mode the
+    umask allows), is flushed to disk and is then renamed over it.
+    """
+    target = os.path.realpath(path)  # through symlinks, to the file itself
     try:
-        with open(temporary, "x", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())  # on disk before the rename makes it the checkpoint
-        os.replace(temporary, path)
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    directory = os.path.dirname(target)
+    temporary = f"{target}.{secrets.token_hex(4)}.tmp"  # same directory: the rename is atomic
+    try:
+        _write_new_file(directory, temporary, text.encode("utf-8"), mode)
+        os.replace(temporary, target)
     except BaseException:
-        if os.path.exists(temporary):
+        with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
         raise
+    _sync_directory(directory)
+
+
+def _write_new_file(directory: str, name: str, data: bytes, mode: int | None) -> None:
+    """Create the file `name` holding `data`, flushed to disk.
+
+    On Linux it is written with no name at all (O_TMPFILE) and named only once it is
+    whole, so a kill -9 while writing leaves nothing behind; elsewhere it is named
+    from the start.
+    """
+    if hasattr(os, "O_TMPFILE"):
+        try:
+            fd = os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o666)
+        except OSError:  # a file system without unnamed files
+            pass
+        else:
+            try:
+                _fill(fd, data, mode)
+                try:  # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N names the open file;
+                    # os.link calls linkat rather than link only when given a directory fd
+                    folder = os.open(directory, os.O_RDONLY)
+                    try:
+                        os.link(f"/proc/self/fd/{fd}", os.path.basename(name), dst_dir_fd=folder)
+                    finally:
+                        os.close(folder)
+                    return
+                except OSError:  # no /proc, say: write it again, named
+                    pass
+            finally:
+                os.close(fd)
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        _fill(fd, data, mode)
+    finally:
+        os.close(fd)
+
+
+def _fill(fd: int, data: bytes, mode: int | None) -> None:
+    if mode is not None and hasattr(os, "fchmod"):  # (Windows has no modes to keep)
+        os.fchmod(fd, mode)
+    view = memoryview(data)
+    while view:  # os.write may write less than it was given
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)  # on disk before the rename makes it the checkpoint
+
+
+def _sync_directory(directory: str) -> None:
+    """Flush the rename to disk too, where a directory can be opened (not on Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -6,6 +6,9 @@ import json
 import os
 import pickle
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -135,7 +138,7 @@ def test_a_checkpoint_saved_after_a_schedule_ended_can_be_restored(tmp_path):
 # ---- atomic writes ------------------------------------------------------------------------------
 
 
-def test_save_replaces_an_existing_file_and_leaves_no_temporary_file(tmp_path):
+def test_save_replaces_an_existing_file_and_leaves_no_temporary_file(tmp_path, file_route):
     path = tmp_path / "m.json"
     path.write_text("old")
     Neuron(2, rng=random.Random(0)).save(path)
@@ -143,7 +146,7 @@ def test_save_replaces_an_existing_file_and_leaves_no_temporary_file(tmp_path):
     assert json.loads(path.read_text())["format"] == "micrograd-checkpoint"
 
 
-def test_a_crash_while_writing_keeps_the_old_file_whole(tmp_path, monkeypatch):
+def test_a_crash_while_writing_keeps_the_old_file_whole(tmp_path, file_route, monkeypatch):
     path = tmp_path / "m.json"
     Neuron(2, rng=random.Random(0)).save(path)
     old = path.read_bytes()
@@ -319,3 +322,78 @@ def test_restoring_adam_state_with_a_negative_second_moment_changes_nothing(tmp_
     with pytest.raises(ValueError, match=r"buffer 'v'\[3\] must be >= 0"):
         model.restore(tmp_path / "m.json", optimizer)
     assert bits(model) == before_model and optimizer.state_dict() == before_optimizer
+
+
+# ---- save keeps what the file was: a link, a mode; and leaves nothing behind (issue 14, item 4) ----
+
+
+def only_files(directory) -> list[str]:
+    return sorted(os.listdir(directory))
+
+
+def test_save_through_a_symlink_writes_the_file_it_points_to(tmp_path, file_route):
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "best.json"
+    Neuron(2, rng=random.Random(0)).save(target)
+    link = tmp_path / "model.json"
+    link.symlink_to(target)
+    model = Neuron(2, rng=random.Random(1))
+    model.save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert bits(Neuron.load(target)) == bits(model)
+    assert only_files(tmp_path / "runs") == ["best.json"]
+
+
+def test_save_through_a_dangling_symlink_creates_the_file_it_names(tmp_path, file_route):
+    link = tmp_path / "model.json"
+    link.symlink_to(tmp_path / "new.json")
+    Neuron(2, rng=random.Random(0)).save(link)
+    assert link.is_symlink() and (tmp_path / "new.json").is_file()
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_save_keeps_the_mode_of_the_file_it_replaces(tmp_path, file_route, mode):
+    path = tmp_path / "m.json"
+    Neuron(2, rng=random.Random(0)).save(path)
+    path.chmod(mode)
+    Neuron(2, rng=random.Random(1)).save(path)
+    assert path.stat().st_mode & 0o7777 == mode
+
+
+def test_a_new_file_gets_the_mode_the_umask_allows(tmp_path, file_route):
+    old = os.umask(0o027)
+    try:
+        Neuron(2, rng=random.Random(0)).save(tmp_path / "m.json")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("failing", ["write", "fsync", "replace"])
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_save_that_fails_anywhere_leaves_the_old_file_and_no_other(
+    tmp_path, monkeypatch, file_route, failing, error
+):
+    path = tmp_path / "m.json"
+    Neuron(2, rng=random.Random(0)).save(path)
+    old = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(os, failing, fail)
+    with pytest.raises(type(error)):
+        Neuron(2, rng=random.Random(1)).save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == old
+    assert only_files(tmp_path) == ["m.json"]
+
+
+def test_kill_9_during_saves_leaves_a_whole_checkpoint_and_no_temporary_file():
+    if not hasattr(os, "O_TMPFILE"):
+        pytest.skip("only Linux writes a checkpoint unnamed until it is whole")
+    script = Path(__file__).with_name("kill_trial.py")
+    result = subprocess.run([sys.executable, str(script), "--kills", "8"],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "8 kill -9 during saves: 0 left a temporary file, 0 left a checkpoint" in result.stdout
