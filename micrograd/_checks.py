@@ -15,7 +15,11 @@ from numbers import Integral, Real
 def excerpt(value: object, limit: int = 200) -> str:
     """repr(value), cut to about `limit` characters: an error message quotes what it got,
     but a value read from a file may be a megabyte long."""
-    text = repr(value)
+    return shortened(repr(value), limit)
+
+
+def shortened(text: str, limit: int = 200) -> str:
+    """`text` itself if it has at most `limit` characters, else its start and its length."""
     if len(text) <= limit:
         return text
     return f"{text[: limit - 30]}... ({len(text):,} characters in all)"

@@ -14,7 +14,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union
 
 from micrograd import checkpoint
-from micrograd._checks import excerpt, finite_number, int_at_least
+from micrograd._checks import excerpt, finite_number, int_at_least, shortened
 from micrograd._signals import interrupts_deferred
 from micrograd.engine import Value, _dot_node, _split_inputs
 
@@ -162,7 +162,8 @@ class Module:
         saved = checkpoint.read(path)
         if saved.model_type != type(self).__name__ or saved.config != self.config():
             raise ValueError(
-                f"{path}: the file's model is {saved.model_type} {excerpt(saved.config)}; "
+                f"{path}: the file's model is {shortened(saved.model_type)} "
+                f"{excerpt(saved.config)}; "
                 f"this model is {type(self).__name__} {self.config()}"
             )
         self._set_from(path, saved, optimizer)
@@ -185,7 +186,7 @@ class Module:
                 "model.restore(path))"
             )
         if not issubclass(architecture, cls):
-            raise ValueError(f"{path}: holds model type {kind}, not {cls.__name__}")
+            raise ValueError(f"{path}: holds model type {shortened(kind)}, not {cls.__name__}")
         if saved.config is None:
             raise ValueError(f"{path}: model type {kind} has no config to build it from")
         # Building allocates every parameter: refuse an architecture far larger than the
@@ -205,7 +206,8 @@ class Module:
             model = architecture.from_config(saved.config)
         except (TypeError, ValueError) as error:
             raise ValueError(
-                f"{path}: invalid {kind} architecture {excerpt(saved.config)}: {error}"
+                f"{path}: invalid {kind} architecture {excerpt(saved.config)}: "
+                f"{shortened(str(error))}"
             ) from None
         model._set_from(path, saved, None)
         return model
@@ -246,12 +248,12 @@ def check_state(model: Module, state: Mapping[str, float]) -> list[float]:
         if extra:
             problems.append(f"unexpected {_some(extra)}")
         raise ValueError(f"state does not fit the model: {'; '.join(problems)}")
-    return [_finite_number(state[n], f"parameter {n!r}") for n in names]
+    return [_finite_number(state[n], f"parameter {excerpt(n)}") for n in names]
 
 
 def _some(names: list[str], shown: int = 3) -> str:
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(repr(n) for n in names[:shown]) + more
+    return ", ".join(excerpt(n, 100) for n in names[:shown]) + more
 
 
 def _finite_number(x: object, what: str) -> float:

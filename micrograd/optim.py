@@ -21,7 +21,13 @@ from collections.abc import Iterable
 from numbers import Real
 from typing import Any, Callable
 
-from micrograd._checks import finite_number, int_at_least, number_at_least, positive_number
+from micrograd._checks import (
+    excerpt,
+    finite_number,
+    int_at_least,
+    number_at_least,
+    positive_number,
+)
 from micrograd._signals import interrupts_deferred
 from micrograd.engine import Value
 
@@ -49,10 +55,10 @@ def _check_lr(lr: object, name: str = "lr") -> float:
 def _check_betas(betas: object) -> tuple[float, float]:
     if not isinstance(betas, (tuple, list)):
         raise TypeError(
-            f"betas must be a pair (beta1, beta2), got {type(betas).__name__} {betas!r}"
+            f"betas must be a pair (beta1, beta2), got {type(betas).__name__} {excerpt(betas)}"
         )
     if len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {excerpt(betas)}")
     for i, beta in enumerate(betas):
         if not 0 <= finite_number(f"betas[{i}]", beta) < 1:
             raise ValueError(f"betas[{i}] must be in [0, 1), got {beta!r}")
@@ -220,20 +226,24 @@ class Optimizer:
         if not isinstance(state, dict):
             raise ValueError(f"optimizer state must be a dict, got {type(state).__name__}")
         if state.get("type") != kind:
-            raise ValueError(f"optimizer state is for {state.get('type')!r}, not {kind!r}")
+            raise ValueError(f"optimizer state is for {excerpt(state.get('type'))}, not {kind!r}")
         expected = {"type", "hyperparameters", "step_count", "buffers"}
         if set(state) != expected:
             raise ValueError(
-                f"optimizer state must have the keys {sorted(expected)}, got {sorted(state)}"
+                f"optimizer state must have the keys {sorted(expected)}, "
+                f"got {excerpt(sorted(state, key=str))}"
             )
         hyper = state["hyperparameters"]
         if not isinstance(hyper, dict) or set(hyper) != set(self._hyperparameters):
             raise ValueError(
-                f"optimizer hyperparameters must be {list(self._hyperparameters)}, got {hyper!r}"
+                f"optimizer hyperparameters must be {list(self._hyperparameters)}, "
+                f"got {excerpt(hyper)}"
             )
         buffers = state["buffers"]
         if not isinstance(buffers, dict) or set(buffers) != set(self._buffers):
-            raise ValueError(f"optimizer buffers must be {list(self._buffers)}, got {buffers!r}")
+            raise ValueError(
+                f"optimizer buffers must be {list(self._buffers)}, got {excerpt(buffers)}"
+            )
         try:  # a wrong type in a file is a bad value, like the rest: all ValueErrors
             attributes = {"lr": _check_lr(hyper["lr"]), **self._check(hyper)}
             attributes["step_count"] = int_at_least("step_count", state["step_count"], 0)
@@ -294,7 +304,7 @@ class SGD(Optimizer):
         nesterov = hyperparameters["nesterov"]
         if not isinstance(nesterov, bool):
             raise TypeError(
-                f"nesterov must be True or False, got {type(nesterov).__name__} {nesterov!r}"
+                f"nesterov must be True or False, got {type(nesterov).__name__} {excerpt(nesterov)}"
             )
         if nesterov and checked["momentum"] == 0.0:
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0.0")

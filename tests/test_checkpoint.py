@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from micrograd import checkpoint
 from micrograd.data import make_moons
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.optim import SGD, Adam, cosine
@@ -32,9 +33,11 @@ def bits(model: Module) -> list[str]:
 
 
 def edit(path, change) -> None:
-    """Apply change(document) to the JSON checkpoint at path."""
+    """Apply change(document) to the JSON checkpoint at path, and sign the result with
+    its checksum as save() would: a well-formed file whose contents are wrong."""
     document = json.loads(path.read_text())
     change(document)
+    document["checksum"] = checkpoint.checksum(document)
     path.write_text(json.dumps(document))
 
 
@@ -84,10 +87,11 @@ def test_the_file_is_json_with_format_version_architecture_and_named_parameters(
     model = MLP(2, [3, 1], rng=random.Random(0))
     model.save(tmp_path / "m.json")
     document = json.loads((tmp_path / "m.json").read_text())
-    assert document["format"] == "micrograd-checkpoint" and document["version"] == 1
+    assert document["format"] == "micrograd-checkpoint" and document["version"] == 2
     assert document["model"] == {"type": "MLP", "config": model.config()}
     assert document["parameters"] == model.state_dict()
     assert document["optimizer"] is None
+    assert document["checksum"].startswith("sha256:")
 
 
 def test_loading_does_not_touch_the_global_random_state(tmp_path):
@@ -202,7 +206,7 @@ BAD_FILES = [
     ("a pickle", written(pickle.dumps({"format": 1})), "not UTF-8"),
     ("a JSON list", written(b"[1, 2]"), "not a micrograd checkpoint"),
     ("another format", edited(lambda d: d.update(format="npz")), "not a micrograd checkpoint"),
-    ("a newer version", edited(lambda d: d.update(version=2)), "format version 2"),
+    ("a newer version", edited(lambda d: d.update(version=3)), "format version 3"),
     ("an unknown key", edited(lambda d: d.update(extra=1)), "a checkpoint has the keys"),
     ("a duplicate key", duplicated_format_key, "duplicate key 'format'"),
     ("wrong architecture", edited(lambda d: d["model"]["config"].update(nouts=[4, 4, 1])),
@@ -389,11 +393,168 @@ def test_a_save_that_fails_anywhere_leaves_the_old_file_and_no_other(
     assert only_files(tmp_path) == ["m.json"]
 
 
-def test_kill_9_during_saves_leaves_a_whole_checkpoint_and_no_temporary_file():
-    if not hasattr(os, "O_TMPFILE"):
-        pytest.skip("only Linux writes a checkpoint unnamed until it is whole")
+def test_kill_9_during_saves_leaves_a_whole_checkpoint_and_no_lasting_temporary_file():
     script = Path(__file__).with_name("kill_trial.py")
     result = subprocess.run([sys.executable, str(script), "--kills", "8"],
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "8 kill -9 during saves: 0 left a temporary file, 0 left a checkpoint" in result.stdout
+    assert "8 kill -9 during saves: 0 left a checkpoint that does not load, 0 left a " in (
+        result.stdout
+    )
+
+
+# ---- a checksum refuses flipped bits (issue 14, item 9) --------------------------------------------
+
+
+def saved_with_adam(path) -> tuple[MLP, Adam]:
+    model = trained_model()
+    optimizer = Adam(model.parameters(), lr=0.01)
+    model.zero_grad()
+    model([0.3, -0.2]).backward()
+    optimizer.step()
+    model.save(path, optimizer)
+    return model, optimizer
+
+
+def test_no_single_flipped_bit_loads_as_different_numbers(tmp_path):
+    path = tmp_path / "m.json"
+    model, optimizer = saved_with_adam(path)
+    original = path.read_bytes()
+    rng = random.Random(0)
+    refused = 0
+    for _ in range(300):
+        flipped = bytearray(original)
+        bit = rng.randrange(8 * len(flipped))
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        path.write_bytes(bytes(flipped))
+        target = MLP(2, [6, 4, 1], rng=random.Random(5))
+        target_optimizer = Adam(target.parameters(), lr=0.01)
+        try:
+            target.restore(path, target_optimizer)
+        except ValueError:
+            refused += 1
+            continue
+        # a flip that changes no number (such as 1e-05 -> 1E-05) may load: the same numbers
+        assert bits(target) == bits(model), f"bit {bit} loaded other numbers"
+        assert target_optimizer.state_dict() == optimizer.state_dict(), f"bit {bit}"
+    assert refused >= 290
+
+
+def test_a_changed_number_is_refused_by_its_checksum_and_changes_nothing(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [4, 1], rng=random.Random(1)).save(path)
+    text = path.read_text()
+    name = '"layers.0.neurons.0.b": '
+    path.write_text(text.replace(name + "0.0", name + "8.0"))  # one bit of '0' -> '8'
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    before = bits(model)
+    with pytest.raises(ValueError, match="the checksum does not match the contents"):
+        model.restore(path)
+    assert bits(model) == before
+
+
+def test_a_version_1_file_without_a_checksum_is_still_read(tmp_path):
+    model = MLP(2, [4, 1], rng=random.Random(1))
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    version_1 = {
+        "format": "micrograd-checkpoint",
+        "version": 1,
+        "model": {"type": "MLP", "config": model.config()},
+        "parameters": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+    }
+    (tmp_path / "old.json").write_text(json.dumps(version_1, indent=1))
+    loaded = MLP.load(tmp_path / "old.json")
+    assert bits(loaded) == bits(model)
+    restored_optimizer = SGD(loaded.parameters(), lr=0.5)
+    loaded.restore(tmp_path / "old.json", restored_optimizer)
+    assert restored_optimizer.state_dict() == optimizer.state_dict()
+
+
+def test_a_version_2_file_without_its_checksum_is_refused(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [4, 1], rng=random.Random(1)).save(path)
+    document = json.loads(path.read_text())
+    del document["checksum"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=r"has the keys .*'checksum'.* \(version 2\)"):
+        MLP.load(path)
+
+
+# ---- hostile files: size and long contents (issue 14, item 11) ------------------------------
+
+
+def test_load_refuses_dev_zero_after_reading_at_most_max_bytes():
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero here")
+    with pytest.raises(ValueError, match=r"more bytes than a checkpoint may have \(67,108,864\)"):
+        MLP.load("/dev/zero")
+
+
+def test_load_refuses_a_file_over_max_bytes_before_reading_it(tmp_path, monkeypatch):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(checkpoint.MAX_BYTES + 1)  # sparse: no disk, no memory
+
+    def no_reading(*args):
+        raise AssertionError("read the file")
+
+    monkeypatch.setattr(checkpoint, "_parse", no_reading)
+    with pytest.raises(ValueError, match=r"67,108,865 bytes than a checkpoint may have"):
+        MLP.load(path)
+
+
+BLOATED = [  # (what, how, whether MLP.load reads it too: it ignores the optimizer's state)
+    ("100,000 layers", lambda d: d["model"]["config"].update(nouts=[1] * 100_000), True),
+    ("a long type name", lambda d: d["model"].update(type="MLP" * 100_000), True),
+    ("a long parameter name", lambda d: d["parameters"].update({"w" * 100_000: 1.0}), True),
+    ("a long activation", lambda d: d["model"]["config"].update(activation="x" * 10**5), True),
+    ("many unknown keys", lambda d: d.update({f"key{i}": i for i in range(10_000)}), True),
+    ("a long model entry", lambda d: d.update(model={"type": "MLP", "x": [0] * 10**5}), True),
+    ("long nouts", lambda d: d["model"]["config"].update(nouts="1" * 100_000), True),
+    ("a long optimizer type", lambda d: d["optimizer"].update(type="S" * 100_000), False),
+    ("long hyperparameters",
+     lambda d: d["optimizer"]["hyperparameters"].update(x=[0] * 10**5), False),
+    ("long buffers",
+     lambda d: d["optimizer"].update(buffers={"v": [0.0] * 10**5, "x": 1}), False),
+    ("a long lr", lambda d: d["optimizer"]["hyperparameters"].update(lr="0" * 100_000), False),
+
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bloat, loads", [b[1:] for b in BLOATED], ids=[b[0] for b in BLOATED])
+def test_an_error_about_a_bloated_file_quotes_a_short_excerpt(tmp_path, bloat, loads):
+    path = tmp_path / "m.json"
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    model.save(path, SGD(model.parameters(), lr=0.1))
+    edit(path, bloat)
+    attempts = [lambda: model.restore(path, SGD(model.parameters(), lr=0.1))]
+    if loads:
+        attempts.append(lambda: MLP.load(path))
+    for attempt in attempts:
+        with pytest.raises(ValueError) as caught:
+            attempt()
+        assert len(str(caught.value)) < 600, str(caught.value)[:1000]
+
+
+def test_a_save_removes_what_a_killed_save_of_the_same_file_left(tmp_path):
+    path = tmp_path / "m.json"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    killed = tmp_path / f"m.json.{int(dead.stdout)}.0123abcd.tmp"  # its process has ended
+    running = tmp_path / f"m.json.{os.getpid()}.4567cdef.tmp"  # a save still in progress
+    other = tmp_path / "other.json.1.89abcdef.tmp"  # another file's
+    for leftover in (killed, running, other):
+        leftover.write_text("half")
+    Neuron(2, rng=random.Random(0)).save(path)
+    assert only_files(tmp_path) == sorted(["m.json", running.name, other.name])
+
+
+def test_an_error_about_long_adam_betas_in_a_file_quotes_a_short_excerpt(tmp_path):
+    path = tmp_path / "m.json"
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    model.save(path, Adam(model.parameters(), lr=0.1))
+    edit(path, lambda d: d["optimizer"]["hyperparameters"].update(betas=[0.9] * 100_000))
+    with pytest.raises(ValueError, match=r"betas must be a pair .*characters in all") as caught:
+        model.restore(path, Adam(model.parameters(), lr=0.1))
+    assert len(str(caught.value)) < 600
