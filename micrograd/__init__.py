@@ -6,8 +6,8 @@ y = x * x + 3 * x
 y.backward()          # x.grad == 2*x + 3 == 7.0
 """
 
-from micrograd.engine import Value, enable_grad, grad, is_grad_enabled, no_grad
+from micrograd.engine import Value, enable_grad, grad, is_grad_enabled, no_grad, op
 from micrograd.functional import gradcheck
 
-__all__ = ["Value", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck"]
+__all__ = ["Value", "op", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck"]
 __version__ = "0.1.0"

@@ -17,8 +17,9 @@ from typing import Callable
 from micrograd import __version__
 from micrograd._checks import positive_number
 from micrograd.data import make_circles, make_moons, make_spirals
+from micrograd.engine import ACTIVATIONS
 from micrograd.losses import Loss, cross_entropy, hinge
-from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam, Optimizer, linear_decay
 from micrograd.train import History, evaluate, fit
 
@@ -289,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--hidden", type=_sizes, default=[16, 16], help="hidden layer sizes (16,16)")
     d.add_argument(
         "--activation",
-        choices=[a for a in ACTIVATIONS if a != "linear"],
+        choices=sorted(ACTIVATIONS),
         default="relu",
         help="the hidden layers' nonlinearity (%(default)s)",
     )

@@ -1,33 +1,44 @@
 """The autograd engine: a scalar `Value` that remembers how it was computed.
 
-Every operation on Values makes a new Value that records its parents and the
-local derivative d(result)/d(parent) of each. `backward()` walks the graph once
-from the result to the leaves, in reverse topological order, and applies the
-chain rule: parent.grad += local_derivative * result.grad.
+Every operation on Values makes a new Value that records the op and its operands.
+`backward()` walks the graph once, from the result back to the leaves in reverse
+topological order, and applies the chain rule at every node: each operand's grad
+gains d(result)/d(operand) * result.grad.
 
-How a node is stored (the layout is what makes the engine small and fast):
+The ops are a table, `OPS`: one row per op, each made by the `op` decorator from
+its forward rule on floats, with its local derivatives written right beside it
+(the math in a comment). Everything else about an op is derived from its row: the
+Value method, the step of the backward sweep, second derivatives (the same rule
+applied to Values), the symbol in drawings, the activations a neuron can use, the
+PyTorch module. A learner adds an op the same way, or builds a node by hand as in
+Karpathy's lecture: `Value(data, (a, b), "+")`, then `out._backward = closure`.
 
-- A node made by an op keeps up to two parents directly in slots, each beside
-  its local derivative: `_a`/`_da` and `_b`/`_db`. A unary op, or an op with a
-  plain number as the other operand, leaves `_b` as None. Plain numbers are not
-  wrapped into nodes; a binary op keeps its number operand in `_db` so that
-  drawings can show it.
-- A fused n-ary node (`Value.sum`, `Value.dot`) keeps a tuple of parents in `_a`
-  and a tuple of local derivatives in `_da`. A whole neuron σ(Σ w·x + b) fused
-  into one node keeps the slope σ'(s) of its activation in `_db` (1.0 for none),
-  and the derivatives of s in `_da`: the chain rule multiplies them in backward()
-  in the same order as the elementary graph would, so the gradients are the same
-  floats. A dot node also keeps its inputs (Values and numbers) in `_b`.
-- A relu that is off passes nothing on, not even an infinite gradient (as in
-  PyTorch). It is stored in the fused form with `_da` None, fused or not, and
-  backward() skips it.
-- A leaf (an input or a parameter) has `_a` None.
+How a node is stored (six slots keep it small and fast):
 
-No node holds a closure or a reference to anything made after it, so a graph
-holds no reference cycles and is freed by reference counting alone, the moment
-the last reference to its root goes. ../shared/bench/compare.py measures 120
-bytes per op node; a tuple of parents and a tuple of local derivatives in every
-node would add 56 more, over its 150-byte budget.
+- `data` and `grad`; `_rule`, the row of the op that made it (None for a leaf:
+  an input or parameter, whose `_a` is None too).
+- An op of one or two operands keeps them in written order in `_a` and `_b` (`_b`
+  is None for one), each a Value or a plain number (a constant, kept so that
+  drawings can show it). Its local derivatives are not stored: the sweep gets
+  them from the op's rule, as micrograd's closures do.
+- `Value.sum` keeps the tuple of its parents in `_a`.
+- A fused neuron (`Value.dot`, nn's default) keeps its weights and bias in `_a`,
+  its inputs in `_b` (split once per layer and shared by the layer's neurons), and
+  in `_s` the slope of its activation at its weighted sum (None when it passes
+  nothing back: a relu that is off). The sweep multiplies the gradient by the
+  slope first and then by each d(sum)/d(parent), the order in which the
+  elementary graph of *, + and activation nodes multiplies, so a fused neuron's
+  gradients are the elementary graph's floats, bit for bit.
+- `label` and any attribute a user adds (`p.m = 0.0`) live in the instance
+  dict, made only when one is set.
+
+No node made by an op holds a closure or a reference to anything made after it,
+so a graph holds no reference cycles and is freed by reference counting alone,
+the moment the last reference to its root goes. (Two exceptions, as elsewhere: a
+node built by hand with a `_backward` closure, which refers to the node, as in
+micrograd; and a leaf whose gradient is a Value after backward(create_graph=True),
+as in PyTorch.) `python ../shared/bench/compare.py --only memory` measures 144
+bytes per op node on CPython 3.11 (the budget is 150).
 """
 
 from __future__ import annotations
@@ -38,10 +49,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Complex, Real
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 __all__ = [
     "Value",
+    "Op",
+    "OPS",
+    "ACTIVATIONS",
+    "op",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",
@@ -54,7 +69,7 @@ __all__ = [
     "ParentUpdate",
     "FusedParts",
     "fused_parts",
-    "ACTIVATIONS",
+    "fused_layer",
 ]
 
 Number = Union[int, float]
@@ -118,77 +133,475 @@ def _as_float(x: object, what: str) -> float:
     raise TypeError(f"{what} needs a real number, got {type(x).__name__} {x!r}")
 
 
-def _describe(v: Value) -> str:
+def _describe(x: Value | float) -> str:
     """How error messages name an operand: its number, and its label when set."""
-    return f"{v.data!r} (Value {v.label!r})" if v.label else repr(v.data)
+    if isinstance(x, Value):
+        return f"{x.data!r} (Value {x.label!r})" if x.label else repr(x.data)
+    return repr(x)
 
 
-def _pow_derivative(base: float, exponent: float) -> float:
-    """d/dx x**k at x = base: k * x**(k-1), with the limits Python will not compute."""
-    # d/dx x**k = k * x**(k-1)
-    if exponent == 0.0:
-        return 0.0
-    if base == 0.0 and exponent < 1.0:
-        # x**(k-1) diverges at 0 for 0 < k < 1 (e.g. sqrt): the slope is infinite.
-        return math.inf
+def _number_text(x: float) -> str:
+    """A plain number as a formula writes it: 2.0 as "2", 0.5 as "0.5"."""
+    return f"{x + 0.0:.6g}"
+
+
+# ---- the op table ---------------------------------------------------------------------
+
+# A local derivative: a function of the operands and the result, (x, out) for an op
+# of one operand and (a, b, out) for two. The sweep applies it to floats (the
+# operands' data) and, for backward(create_graph=True), to Values, so that the
+# gradient has a graph of its own and can be differentiated again; so it is written
+# with arithmetic and ops that work on both. It may return None: then that operand
+# receives nothing, not even 0 * an infinite gradient (a relu that is off).
+Derivative = Callable[..., Any]
+
+# How the backward sweep treats a node of each kind of op (Op.kind).
+ELEMENTARY = 0  # one or two operands, local derivatives from the op's rules
+ADD = 1  # +, whose rules backward() inlines
+MUL = 2  # *, whose rules backward() inlines
+SUM = 3  # Value.sum: many operands, each with local derivative 1
+FUSED = 4  # a fused neuron: σ(b + Σ w·x)
+BY_HAND = 5  # a node built by hand: its `_backward` closure is its rule
+
+
+class Op:
+    """One row of the op table: everything micrograd knows about one operation.
+
+    - name: what `Value.op` says ("+", "tanh"); the key in OPS.
+    - forward: the rule on floats, (x) -> y or (a, b) -> y. It raises ValueError
+      (or ZeroDivisionError) where the op is undefined; the error that reaches
+      the user names the op and its operands.
+    - derivatives: the local derivative with respect to each operand (see
+      Derivative above).
+    - symbol: how drawings write it ("+", "Σ", "relu(w·x+b)").
+    - formula: how a step table writes a node of it, with {0}, {1} for the
+      operands ("{0} - {1}", "|{0}|"); None for `symbol(operands, ...)`.
+    - commutative: its two operands can be swapped (drawings need not show the order).
+    - spelling: micrograd's `_op` text ("ReLU", "**2"): a string, or a function
+      of the operands.
+    - activation: a neuron can apply it (nn's `activation=`, `Value.dot`); such an
+      op also has `fused`, the op of a whole neuron that applies it.
+    - title: its name in a Neuron's repr ("ReLU" in "ReLUNeuron(3)").
+    - torch: the name of its module in torch.nn ("ReLU"), or None if it has none.
+
+    A row is also a function: `tanh(x)` is a Value for a Value and a float for a
+    float, so a derivative rule can use other ops on either.
+    """
+
+    __slots__ = (
+        "name", "forward", "derivatives", "kind", "symbol", "formula", "commutative",
+        "spelling", "activation", "title", "torch", "doc", "fused", "closure",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float] | None,
+        derivatives: Sequence[Derivative],
+        *,
+        kind: int = ELEMENTARY,
+        symbol: str | None = None,
+        formula: str | None = None,
+        commutative: bool = False,
+        spelling: str | Callable[..., str] | None = None,
+        activation: bool = False,
+        title: str | None = None,
+        torch: str | None = None,
+        doc: str | None = None,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.derivatives = tuple(derivatives)
+        self.kind = kind
+        self.symbol = name if symbol is None else symbol
+        if formula is None and len(self.derivatives) == 2 and not self.symbol.isidentifier():
+            formula = f"{{0}} {self.symbol} {{1}}"  # an operator is written between its operands
+        self.formula = formula
+        self.commutative = commutative
+        self.spelling: str | Callable[..., str] = name if spelling is None else spelling
+        self.activation = activation
+        self.title = name.capitalize() if title is None else title
+        self.torch = torch
+        self.doc = doc or ""
+        self.fused: Op | None = None  # for an activation: the op of a whole neuron using it
+        self.closure: Callable[[], None] | None = None  # for a node built by hand: its _backward
+
+    @property
+    def arity(self) -> int:
+        """How many operands it takes: 1 or 2 (0 for the fused ops of many operands)."""
+        return len(self.derivatives)
+
+    def __call__(self, *operands: Operand) -> Any:
+        """Apply the op: a new Value when an operand is a Value, else a float."""
+        if self.forward is None or len(operands) != self.arity:
+            raise TypeError(f"{self.name}() takes {self.arity} operand(s), got {len(operands)}")
+        if any(isinstance(x, Value) for x in operands):
+            return _apply(self, operands)
+        return _forward(self, operands, [_as_float(x, f"{self.name}()") for x in operands])
+
+    def spell(self, operands: Sequence[Value | float]) -> str:
+        """micrograd's `_op` text for a node of this op with these operands."""
+        return self.spelling if isinstance(self.spelling, str) else self.spelling(*operands)
+
+    @property
+    def method(self) -> Callable[..., Value]:
+        """This op as a Value method: `x.tanh()`, `x - y` (`__sub__`)."""
+
+        def method(self_: Value, *others: Operand) -> Value:
+            return _apply(self, (self_, *others))
+
+        method.__name__ = method.__qualname__ = self.name
+        method.__doc__ = self.doc
+        return method
+
+    @property
+    def reflected(self) -> Callable[[Value, Operand], Value]:
+        """This op of two operands with a plain number first: `2 - x` (`__rsub__`)."""
+
+        def reflected(self_: Value, other: Operand) -> Value:
+            return _apply(self, (other, self_))
+
+        reflected.__name__ = reflected.__qualname__ = f"r{self.name}"
+        reflected.__doc__ = self.doc
+        return reflected
+
+    def __repr__(self) -> str:
+        return f"<op {self.name!r}>"
+
+
+# Every op by name: the built-in rows below, the fused ones, and any a user registers.
+OPS: dict[str, Op] = {}
+# The ops a neuron can apply after its weighted sum, by name (rows with activation=True).
+ACTIVATIONS: dict[str, Op] = {}
+# The names of the built-in ops, set once they are registered: a user's op cannot take one.
+_BUILT_IN: frozenset[str] = frozenset()
+
+
+def op(
+    *,
+    derivative: Derivative | None = None,
+    derivatives: Sequence[Derivative] | None = None,
+    name: str | None = None,
+    symbol: str | None = None,
+    formula: str | None = None,
+    commutative: bool = False,
+    spelling: str | Callable[..., str] | None = None,
+    activation: bool = False,
+    title: str | None = None,
+    torch: str | None = None,
+) -> Callable[[Callable[..., float]], Op]:
+    """Register a new op: a decorator for its forward rule on floats.
+
+        @op(derivative=lambda x, out: sigmoid(x))  # d/dx softplus(x) = sigmoid(x)
+        def softplus(x):
+            return math.log1p(math.exp(x))
+
+        Value(1.0).softplus()   # a Value, drawn, stepped through and differentiated like tanh
+        softplus(Value(1.0))    # the same
+        softplus(1.0)           # a float
+
+    Give `derivative` for an op of one operand, a function of (x, out); or
+    `derivatives`, one per operand, each a function of all the operands and out.
+    Write them with arithmetic and ops that work on floats and Values alike (the
+    rows of this table: exp, log, tanh, sigmoid, ...), so that
+    backward(create_graph=True) can differentiate them again. `name` defaults to
+    the function's name and becomes a Value method; with `activation=True` a
+    neuron can use it (`Neuron(3, activation="softplus")`), and `torch` names the
+    torch.nn module that computes the same function, for micrograd.torch.
+
+    Registering a name again replaces the op (so a notebook cell can be re-run);
+    the built-in ops and Value's own attributes cannot be replaced.
+    """
+    if (derivative is None) == (derivatives is None):
+        raise TypeError("op() needs derivative= (one operand) or derivatives= (one per operand)")
+    rules: tuple[Derivative, ...] = (
+        (derivative,) if derivatives is None else tuple(derivatives)  # type: ignore[assignment]
+    )
+    if not 1 <= len(rules) <= 2 or not all(callable(rule) for rule in rules):
+        raise TypeError(f"op() derivatives must be one or two functions, got {rules!r}")
+
+    def register(forward: Callable[..., float]) -> Op:
+        if not callable(forward):
+            raise TypeError(f"op() decorates the forward rule, a function; got {forward!r}")
+        row = Op(
+            forward.__name__ if name is None else name,
+            forward,
+            rules,
+            symbol=symbol,
+            formula=formula,
+            commutative=commutative,
+            spelling=spelling,
+            activation=activation,
+            title=title,
+            torch=torch,
+            doc=forward.__doc__,
+        )
+        if _BUILT_IN:  # a user's op; the built-in ones are listed in Value's class body
+            _check_user_op_name(row.name)
+            setattr(Value, row.name, row.method)
+        _register(row)
+        return row
+
+    return register
+
+
+def _check_user_op_name(name: str) -> None:
+    if not name.isidentifier():
+        raise ValueError(f"an op's name must be a Python identifier, got {name!r}")
+    if name in _BUILT_IN or (name in _VALUE_ATTRIBUTES and name not in OPS):
+        raise ValueError(f"{name!r} is already a name of micrograd's Value; choose another")
+
+
+def _register(row: Op) -> None:
+    """Put `row` into OPS, and an activation's fused op into OPS and ACTIVATIONS."""
+    previous = OPS.get(row.name)
+    if previous is not None and previous.fused is not None:  # replaced: drop its fused op
+        del OPS[previous.fused.name]
+    ACTIVATIONS.pop(row.name, None)
+    if row.activation:
+        if row.arity != 1:
+            raise ValueError(f"an activation takes one operand; {row.name!r} takes {row.arity}")
+        row.fused = Op(
+            f"dot-{row.name}",
+            None,
+            (),
+            kind=FUSED,
+            symbol=f"{row.symbol}(w·x+b)",
+            doc=f"A whole neuron, {row.name}(w·x + b), as one node.",
+        )
+        OPS[row.fused.name] = row.fused
+        ACTIVATIONS[row.name] = row
+    OPS[row.name] = row
+
+
+def _forward(row: Op, operands: Sequence[Operand], xs: Sequence[float]) -> float:
+    """row.forward(*xs), or the error that names the op and its operands."""
     try:
-        return exponent * base ** (exponent - 1.0)
+        return row.forward(*xs)  # type: ignore[misc]
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        reason = f": {error}" if str(error) else ""
+        what = "overflows a float" if isinstance(error, OverflowError) else "is undefined"
+        # each operand as the op saw it: a Value, or a constant as a float
+        shown = [_describe(x if isinstance(x, Value) else c) for x, c in zip(operands, xs)]
+        if row.arity == 1:
+            message = f"{row.name}() {what} for {shown[0]}{reason}"
+        else:
+            message = f"{shown[0]} {row.symbol} {shown[1]} {what}{reason}"
+        raise type(error)(message) from None
+
+
+def _apply(row: Op, operands: Sequence[Operand]) -> Value:
+    """A new node: row's result on the operands, which it keeps in written order."""
+    what = row.name if row.arity == 2 else f"{row.name}()"
+    if row.commutative and not isinstance(operands[0], Value):
+        operands = (operands[1], operands[0])  # a plain number second, as in `2 * x`
+    xs = [x.data if isinstance(x, Value) else _as_float(x, what) for x in operands]
+    y = _forward(row, operands, xs)
+    # each operand a Value, or a constant kept as a float
+    a = operands[0] if isinstance(operands[0], Value) else xs[0]
+    if row.arity == 1:
+        return _node(y, row, a, None)
+    return _node(y, row, a, operands[1] if isinstance(operands[1], Value) else xs[1])
+
+
+def _node(data: float, rule: Op, a: Any, b: Any, s: Any = None) -> Value:
+    """A new node with result `data` of the op `rule` on a (and b); a leaf under no_grad()."""
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    if _grad_enabled.get():
+        out._rule = rule
+        out._a = a
+        out._b = b
+        out._s = s
+    else:
+        out._rule = out._a = out._b = out._s = None
+    return out
+
+
+# ---- the built-in ops: each forward rule with its local derivatives beside it ----------
+
+
+@op(
+    name="+",
+    derivatives=(lambda a, b, out: 1.0, lambda a, b, out: 1.0),
+    commutative=True,
+)
+def add(a: float, b: float) -> float:
+    """a + b."""
+    # d(a+b)/da = 1, d(a+b)/db = 1
+    return a + b
+
+
+@op(name="-", derivatives=(lambda a, b, out: 1.0, lambda a, b, out: -1.0))
+def sub(a: float, b: float) -> float:
+    """a - b."""
+    # d(a-b)/da = 1, d(a-b)/db = -1
+    return a - b
+
+
+@op(name="*", derivatives=(lambda a, b, out: b, lambda a, b, out: a), commutative=True)
+def mul(a: float, b: float) -> float:
+    """a * b."""
+    # d(a*b)/da = b, d(a*b)/db = a
+    return a * b
+
+
+@op(name="/", derivatives=(lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b))
+def div(a: float, b: float) -> float:
+    """a / b, defined for b != 0."""
+    # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2 = -(a/b)/b
+    if b == 0.0:
+        raise ZeroDivisionError("division by zero")
+    return a / b
+
+
+def _pow_slope(x: float, k: float) -> float:
+    """d/dx x**k = k * x**(k-1) at x, with the limits Python will not compute."""
+    if k == 0.0:
+        return 0.0
+    if x == 0.0 and k < 1.0:
+        return math.inf  # x**(k-1) diverges at 0 for 0 < k < 1 (e.g. sqrt): the slope is infinite
+    try:
+        return k * x ** (k - 1.0)
     except OverflowError:  # e.g. k = -1 at x = 1e-300: the slope is -1e600, so -inf
-        sign = 1.0 if base > 0.0 or (exponent - 1.0) % 2.0 == 0.0 else -1.0
-        return math.copysign(math.inf, sign * exponent)
+        sign = 1.0 if x > 0.0 or (k - 1.0) % 2.0 == 0.0 else -1.0
+        return math.copysign(math.inf, sign * k)
 
 
-def _pow_exponent_derivative(base: float, result: float) -> float:
-    """d/dk x**k = x**k * ln x, defined for x > 0 (0 at x = 0, NaN for x < 0, as PyTorch)."""
+def _pow_base_derivative(a: Any, b: Any, out: Any) -> Any:
+    # d(a**b)/da = b * a**(b-1)
+    slope = _pow_slope(float(a), float(b))
+    if not isinstance(a, Value):  # floats: the number itself
+        return slope
+    # on Values, the same rule as a graph, except where b * a**(b-1) cannot be built:
+    # a**-1 at a = 0 when b is 0, and an infinite slope (sqrt's at 0)
+    zero_exponent = float(b) == 0.0 and (not isinstance(b, Value) or float(a) == 0.0)
+    if zero_exponent or not math.isfinite(slope):
+        return slope
+    return b * a ** (b - 1)
+
+
+def _pow_exponent_derivative(a: Any, b: Any, out: Any) -> Any:
+    # d(a**b)/db = a**b * ln a, for a > 0 (0 at a = 0 and NaN below, as PyTorch)
+    base = float(a)
     if base > 0.0:
-        return result * math.log(base)
+        return out * (a.log() if isinstance(a, Value) else math.log(base))
     return 0.0 if base == 0.0 else math.nan
 
 
-def _checked_pow(base: float, exponent: float, describe: Callable[[], str]) -> float:
-    """base ** exponent as a real number, or a clear error; describe() names the operands."""
-    if base == 0.0 and exponent < 0.0:
-        raise ZeroDivisionError(f"{describe()} is undefined: 0 to a negative power divides by zero")
-    if base < 0.0 and not float(exponent).is_integer():
-        raise ValueError(
-            f"{describe()} is not a real number: a negative base needs an integer exponent"
-        )
+def _pow_spelling(a: Value | float, b: Value | float) -> str:
+    return "**" if isinstance(b, Value) else f"**{_number_text(b)}"  # micrograd's x**2: "**2"
+
+
+@op(
+    name="**",
+    derivatives=(_pow_base_derivative, _pow_exponent_derivative),
+    spelling=_pow_spelling,
+)
+def pow_(a: float, b: float) -> float:
+    """a ** b as a real number; a result too large for a float is ±inf."""
+    if a == 0.0 and b < 0.0:
+        raise ZeroDivisionError("0 to a negative power divides by zero")
+    if a < 0.0 and not b.is_integer():
+        raise ValueError("a negative base needs an integer exponent")
     try:
-        return base**exponent
-    except OverflowError:
-        raise OverflowError(f"{describe()} overflows a float") from None
+        return a**b
+    except OverflowError:  # the one overflow policy: ±inf, as for every other op
+        return -math.inf if a < 0.0 and b % 2.0 == 1.0 else math.inf
 
 
-# ---- activation functions: each returns (σ(x), dσ/dx) --------------------------
-# Shared by the Value methods of the same name and by fused neuron nodes.
+@op(name="neg", derivative=lambda x, out: -1.0, formula="-{0}")
+def neg(x: float) -> float:
+    """-x."""
+    # d(-x)/dx = -1
+    return -x
 
 
-def _relu(x: float) -> tuple[float, float]:
-    # d/dx relu(x) = 1 if x > 0 else 0 (0 at the kink, as PyTorch)
-    if x > 0.0:
-        return x, 1.0
-    if x <= 0.0:
-        return 0.0, 0.0
-    return x, 1.0  # NaN stays NaN and passes its gradient on, as in PyTorch
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else math.nan
 
 
-def _tanh(x: float) -> tuple[float, float]:
-    t = math.tanh(x)  # saturates to ±1, never overflows
+@op(name="abs", derivative=lambda x, out: _sign(float(x)), formula="|{0}|")
+def abs_(x: float) -> float:
+    """|x|."""
+    # d|x|/dx = sign(x), taken as 0 at x = 0 (as PyTorch); NaN for NaN. A constant.
+    return abs(x)
+
+
+@op(
+    derivative=lambda x, out: None if x <= 0.0 else 1.0,
+    spelling="ReLU",
+    activation=True,
+    title="ReLU",
+    torch="ReLU",
+)
+def relu(x: float) -> float:
+    """max(0, x)."""
+    # d/dx relu(x) = 1 if x > 0 else 0 (0 at the kink, as PyTorch). The 0 is a switch,
+    # not a factor (None above): a relu that is off passes nothing back, not even
+    # 0 * an infinite gradient. NaN stays NaN and passes its gradient on.
+    return 0.0 if x <= 0.0 else x
+
+
+@op(derivative=lambda x, out: 1.0 - out * out, activation=True, torch="Tanh")
+def tanh(x: float) -> float:
+    """Hyperbolic tangent; saturates to ±1, never overflows."""
     # d/dx tanh(x) = 1 - tanh(x)**2
-    return t, 1.0 - t * t
+    return math.tanh(x)
 
 
-def _sigmoid(x: float) -> tuple[float, float]:
-    if x >= 0.0:
-        s = 1.0 / (1.0 + math.exp(-x))
-    else:  # e**-x would overflow for x < -709; e**x / (1 + e**x) is the same number
-        e = math.exp(x)
-        s = e / (1.0 + e)
+@op(derivative=lambda x, out: out * (1.0 - out), activation=True, torch="Sigmoid")
+def sigmoid(x: float) -> float:
+    """The logistic function 1 / (1 + e**-x), computed without overflow for any x."""
     # d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))
-    return s, s * (1.0 - s)
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # e**-x would overflow for x < -709; e**x / (1 + e**x) is the same number
+    return e / (1.0 + e)
 
 
-ACTIVATIONS = {"relu": _relu, "tanh": _tanh, "sigmoid": _sigmoid}
+@op(derivative=lambda x, out: out)
+def exp(x: float) -> float:
+    """e**x; a result too large for a float is inf."""
+    # d/dx e**x = e**x
+    try:
+        return math.exp(x)
+    except OverflowError:  # the one overflow policy: ±inf, as for every other op
+        return math.inf
+
+
+@op(derivative=lambda x, out: 1.0 / x)
+def log(x: float) -> float:
+    """The natural logarithm, defined for x > 0."""
+    # d/dx ln x = 1/x
+    if x <= 0.0:
+        raise ValueError  # the error that reaches the user names the op and the operand
+    return math.log(x)
+
+
+@op(derivative=lambda x, out: math.inf if float(out) == 0.0 else 0.5 / out)
+def sqrt(x: float) -> float:
+    """The square root, defined for x >= 0."""
+    # d/dx sqrt(x) = 1 / (2 sqrt(x)), infinite at 0
+    if x < 0.0:
+        raise ValueError
+    return math.sqrt(x)
+
+
+# The ops of many operands. Their forward rules are Value.sum and _fused_neuron, and
+# their local derivatives are written out in _local_derivatives.
+SUM_OP = Op("sum", None, (), kind=SUM, symbol="Σ", doc="v0 + v1 + ... as one node.")
+DOT_OP = Op("dot", None, (), kind=FUSED, symbol="w·x+b", doc="b + Σ w·x as one node.")
+_register(SUM_OP)
+_register(DOT_OP)
+add.kind = ADD  # the rules backward() inlines (tests pin the inlined code to these rows)
+mul.kind = MUL
+
+_BUILT_IN = frozenset(OPS)  # from here on, `op` registers a user's op
+
+
+# ---- Value ------------------------------------------------------------------------------
 
 
 class Value:
@@ -196,179 +609,100 @@ class Value:
 
     `data` is the number (always a float) and `grad` is d(root)/d(self) after
     `root.backward()`. `label` is an optional name shown in reprs, errors and drawings.
+
+    `Value(data, _children, _op)` builds a node by hand, as in micrograd's lecture;
+    it passes nothing back until you give it a `_backward` (`out._backward = closure`).
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db")
+    # Six slots: 144 bytes a node with its float (see the module docstring). __dict__
+    # holds `label` and attributes users add, and is made only when one is set;
+    # __weakref__ lets Values be weakly referenced.
+    __slots__ = ("data", "grad", "_rule", "_a", "_b", "_s", "__dict__", "__weakref__")
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    data: float
+    grad: Any  # a float; on a leaf, a Value after backward(create_graph=True)
+    _rule: Op | None
+    _a: Any  # the operands, by kind of op: see the module docstring
+    _b: Any
+    _s: Any
+    label: str = ""  # stored in the instance dict only when given
+
+    def __init__(
+        self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = ""
+    ) -> None:
         self.data = _as_float(data, "Value()")
         self.grad = 0.0
         if not isinstance(label, str):
             raise TypeError(f"Value() label must be a str, got {type(label).__name__} {label!r}")
-        self.label = label
-        self._op = ""
-        self._a = None
-        self._da = None
-        self._b = None
-        self._db = None
+        if label:
+            self.label = label
+        self._rule = self._a = self._b = self._s = None
+        if _children or _op:
+            self._build_by_hand(_children, _op)
 
-    # ---- building nodes -------------------------------------------------------
+    def _build_by_hand(self, children: Iterable[Value], op_text: str) -> None:
+        """Make this Value a node of an op written by hand: micrograd's lecture style."""
+        if isinstance(children, str):
+            raise TypeError(
+                "Value()'s second argument is _children, the Values it was computed from "
+                f"(as in micrograd), got the str {children!r}; give a label by name: label=..."
+            )
+        if not isinstance(op_text, str):
+            raise TypeError(f"Value() _op must be a str, got {type(op_text).__name__} {op_text!r}")
+        parents = tuple(children)
+        for i, parent in enumerate(parents):
+            if not isinstance(parent, Value):
+                raise TypeError(
+                    f"Value() _children must be Values, got {type(parent).__name__} "
+                    f"{parent!r} at position {i}"
+                )
+        # An op of its own, outside the table: its rule is the closure given later.
+        self._rule = Op(op_text, None, (), kind=BY_HAND, doc="an op written by hand")
+        self._a = parents or None
+        self._b = self._s = None
 
-    @staticmethod
-    def _node(data, op, a, da, b=None, db=None) -> Value:
-        """A new node: result `data` of `op` with parents a (and b) and local derivatives."""
-        out = _new_value(Value)
-        out.data = data
-        out.grad = 0.0
-        out.label = ""
-        if _grad_enabled.get():
-            out._op = op
-            out._a = a
-            out._da = da
-            out._b = b
-            out._db = db
-        else:  # under no_grad() the result is a leaf
-            out._op = ""
-            out._a = out._da = out._b = out._db = None
-        return out
-
-    # ---- arithmetic: each op's forward rule with its local derivatives ----------
+    # ---- arithmetic -----------------------------------------------------------------------
+    # + and * are the commonest ops, so they are written out here (about 2x faster than
+    # through _apply); tests pin each to its row, bit for bit. A plain number is kept
+    # second: (2 * x).operands == (x, 2.0), since c * x == x * c exactly in floats.
 
     def __add__(self, other: Operand) -> Value:
-        # d(a+b)/da = 1, d(a+b)/db = 1
         if isinstance(other, Value):
-            return Value._node(self.data + other.data, "+", self, 1.0, other, 1.0)
+            return _node(self.data + other.data, add, self, other)
         c = _as_float(other, "+")
-        return Value._node(self.data + c, "+", self, 1.0, None, c)
+        return _node(self.data + c, add, self, c)
 
     def __radd__(self, other: Number) -> Value:
-        # c + a: the same sum, with the number first (c + a == a + c exactly in floats)
         c = _as_float(other, "+")
-        return Value._node(c + self.data, "+", self, 1.0, None, c)
-
-    def __sub__(self, other: Operand) -> Value:
-        # d(a-b)/da = 1, d(a-b)/db = -1
-        if isinstance(other, Value):
-            return Value._node(self.data - other.data, "-", self, 1.0, other, -1.0)
-        c = _as_float(other, "-")
-        return Value._node(self.data - c, "-", self, 1.0, None, c)
-
-    def __rsub__(self, other: Number) -> Value:
-        # d(c-a)/da = -1
-        c = _as_float(other, "-")
-        return Value._node(c - self.data, "r-", self, -1.0, None, c)
+        return _node(c + self.data, add, self, c)
 
     def __mul__(self, other: Operand) -> Value:
-        # d(a*b)/da = b, d(a*b)/db = a
         if isinstance(other, Value):
-            return Value._node(self.data * other.data, "*", self, other.data, other, self.data)
+            return _node(self.data * other.data, mul, self, other)
         c = _as_float(other, "*")
-        return Value._node(self.data * c, "*", self, c, None, c)
+        return _node(self.data * c, mul, self, c)
 
     def __rmul__(self, other: Number) -> Value:
-        # d(c*a)/da = c
         c = _as_float(other, "*")
-        return Value._node(c * self.data, "*", self, c, None, c)
+        return _node(c * self.data, mul, self, c)
 
-    def __truediv__(self, other: Operand) -> Value:
-        # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2
-        if isinstance(other, Value):
-            if other.data == 0.0:
-                raise ZeroDivisionError(f"division by zero: {_describe(self)} / {_describe(other)}")
-            q = self.data / other.data
-            return Value._node(q, "/", self, 1.0 / other.data, other, -q / other.data)
-        c = _as_float(other, "/")
-        if c == 0.0:
-            raise ZeroDivisionError(f"division by zero: {_describe(self)} / {c!r}")
-        return Value._node(self.data / c, "/", self, 1.0 / c, None, c)
+    # The other ops: each the method of its row (`x - y` is sub.method(x, y)).
+    __sub__ = sub.method
+    __rsub__ = sub.reflected
+    __truediv__ = div.method
+    __rtruediv__ = div.reflected
+    __pow__ = pow_.method
+    __rpow__ = pow_.reflected
+    __neg__ = neg.method
+    __abs__ = abs_.method
+    relu = relu.method
+    tanh = tanh.method
+    sigmoid = sigmoid.method
+    exp = exp.method
+    log = log.method
+    sqrt = sqrt.method
 
-    def __rtruediv__(self, other: Number) -> Value:
-        # d(c/a)/da = -c/a**2
-        c = _as_float(other, "/")
-        if self.data == 0.0:
-            raise ZeroDivisionError(f"division by zero: {c!r} / {_describe(self)}")
-        q = c / self.data
-        return Value._node(q, "r/", self, -q / self.data, None, c)
-
-    def __pow__(self, other: Operand) -> Value:
-        if isinstance(other, Value):
-            # d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b * ln a
-            p = _checked_pow(
-                self.data, other.data, lambda: f"{_describe(self)} ** {_describe(other)}"
-            )
-            return Value._node(
-                p,
-                "**",
-                self,
-                _pow_derivative(self.data, other.data),
-                other,
-                _pow_exponent_derivative(self.data, p),
-            )
-        k = _as_float(other, "**")
-        # d(a**k)/da = k * a**(k-1)
-        p = _checked_pow(self.data, k, lambda: f"{_describe(self)} ** {k!r}")
-        return Value._node(p, "**", self, _pow_derivative(self.data, k), None, k)
-
-    def __rpow__(self, other: Number) -> Value:
-        # d(c**a)/da = c**a * ln c
-        c = _as_float(other, "**")
-        p = _checked_pow(c, self.data, lambda: f"{c!r} ** {_describe(self)}")
-        return Value._node(p, "r**", self, _pow_exponent_derivative(c, p), None, c)
-
-    def __neg__(self) -> Value:
-        # d(-a)/da = -1
-        return Value._node(-self.data, "neg", self, -1.0)
-
-    def __abs__(self) -> Value:
-        # d|a|/da = sign(a), taken as 0 at a = 0 (as PyTorch); NaN for NaN
-        x = self.data
-        sign = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else math.nan
-        return Value._node(abs(x), "abs", self, sign)
-
-    def relu(self) -> Value:
-        """max(0, x)."""
-        y, slope = _relu(self.data)
-        if slope == 0.0:  # off: passes nothing on (see the module docstring)
-            return Value._node(y, "relu", (self,), None, None, 0.0)
-        return Value._node(y, "relu", self, slope)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent; saturates to ±1 without overflow."""
-        y, slope = _tanh(self.data)
-        return Value._node(y, "tanh", self, slope)
-
-    def sigmoid(self) -> Value:
-        """The logistic function 1 / (1 + e**-x), computed without overflow for any x."""
-        y, slope = _sigmoid(self.data)
-        return Value._node(y, "sigmoid", self, slope)
-
-    def exp(self) -> Value:
-        """e**x."""
-        try:
-            e = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(f"exp() overflows a float for {_describe(self)}") from None
-        # d/dx e**x = e**x
-        return Value._node(e, "exp", self, e)
-
-    def log(self) -> Value:
-        """The natural logarithm, defined for x > 0."""
-        x = self.data
-        if x <= 0.0:
-            raise ValueError(f"log() is undefined for {_describe(self)}")
-        # d/dx ln x = 1/x
-        return Value._node(math.log(x), "log", self, 1.0 / x)
-
-    def sqrt(self) -> Value:
-        """The square root, defined for x >= 0."""
-        x = self.data
-        if x < 0.0:
-            raise ValueError(f"sqrt() is undefined for {_describe(self)}")
-        r = math.sqrt(x)
-        # d/dx sqrt(x) = 1 / (2 sqrt(x)), infinite at 0
-        return Value._node(r, "sqrt", self, math.inf if r == 0.0 else 0.5 / r)
-
-    # ---- fused n-ary nodes ------------------------------------------------------
+    # ---- ops of many operands, as one node ------------------------------------------------
 
     @staticmethod
     def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:
@@ -387,8 +721,7 @@ class Value:
                 total += _as_float(v, "Value.sum()")
         if not parents:  # only numbers: a constant
             return Value(total)
-        # d(sum)/d(v_i) = 1
-        return Value._node(total, "sum", tuple(parents), (1.0,) * len(parents), None, 1.0)
+        return _node(total, SUM_OP, tuple(parents), None)
 
     @staticmethod
     def dot(
@@ -402,8 +735,9 @@ class Value:
         Multiplies and adds in the same order as `sum((w*x for w, x in ...), bias)`,
         so the number is the same float as the elementary graph's. Inputs may be
         Values or plain numbers (constants, which get no gradient); weights and
-        bias are Values. With `activation` ("relu", "tanh" or "sigmoid") the node
-        is a whole neuron, σ(Σ w·x + b): still one node.
+        bias are Values. With `activation` (a name in ACTIVATIONS: "relu", "tanh",
+        "sigmoid", or an op registered with activation=True) the node is a whole
+        neuron, σ(Σ w·x + b): still one node.
         """
         if not (hasattr(weights, "__len__") and hasattr(inputs, "__len__")):
             raise TypeError(
@@ -419,15 +753,12 @@ class Value:
                 raise TypeError(f"Value.dot() weights[{i}] must be a Value, got {w!r}")
         if bias is not None and not isinstance(bias, Value):
             raise TypeError(f"Value.dot() bias must be a Value or None, got {bias!r}")
-        if activation is not None and activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)} or None"
-            )
+        sigma = _activation(activation, "Value.dot()")
         if not weights and bias is None:  # nothing to depend on: a constant
-            return Value(ACTIVATIONS[activation](0.0)[0] if activation else 0.0)
-        return _dot_node(weights, bias, *_split_inputs(inputs), activation)
+            return Value(0.0 if sigma is None else _forward(sigma, [0.0], [0.0]))
+        return _fused_neuron(weights, bias, _split_inputs(inputs), sigma)
 
-    # ---- backward -------------------------------------------------------------
+    # ---- backward -------------------------------------------------------------------------
 
     def backward(self, create_graph: bool = False) -> None:
         """Fill in d(self)/d(node) as `node.grad` for every node self depends on.
@@ -435,12 +766,14 @@ class Value:
         Semantics as PyTorch: leaves (inputs and parameters) accumulate their
         gradient across calls, so call `model.zero_grad()` (or set `.grad = 0.0`)
         between steps; interior nodes are reset on every call and hold the
-        gradient of the latest sweep. Iterative: any depth works.
+        gradient of the latest sweep. The sweep visits the interior nodes in
+        reverse topological order: `reversed(topological_order(self))`.
+        Iterative: any depth works.
 
         With create_graph=True the gradients are Values with graphs of their own,
         so they can be differentiated again (`x.grad.backward()` gives d²/dx²).
         """
-        order = _interior_nodes_root_first([self])
+        order = _sweep_order([self], reset_grads=True)
         if create_graph:
             _backward_creating_graph(self, order)
             return
@@ -448,24 +781,80 @@ class Value:
             self.grad += 1.0
             return
         self.grad = 1.0
-        # The arithmetic of _contributions(), inlined: a call per node would cost 15%.
+        # The chain rule at each node (_chain_rule) with the rules of the commonest ops
+        # written out: a call per node would cost a third of the sweep. Tests pin this
+        # loop to backward_steps, which calls _chain_rule, bit for bit.
         for node in order:
             g = node.grad
-            a = node._a
-            if type(a) is tuple:  # a fused node: σ'(s) in _db, then ds/dparent in _da
-                local_grads = node._da
-                if local_grads is None:  # a relu that is off passes nothing on
+            kind = node._rule.kind  # type: ignore[union-attr]  # interior: it has a rule
+            if kind == FUSED:  # d(out)/d(s) = the slope, then d(s)/dw_i = x_i, d(s)/dx_i = w_i
+                slope = node._s
+                if slope is None:  # a relu that is off passes nothing back
                     continue
-                g *= node._db
-                for parent, local in zip(a, local_grads):
-                    parent.grad += local * g
-            else:
-                a.grad += node._da * g
+                g *= slope
+                parents = node._a  # the weights, the inputs that are Values, the bias
+                split = node._b
+                for w, x in zip(parents, split.data):
+                    w.grad += x * g
+                if split.positions is None:
+                    for x, w in zip(split.inputs, parents):
+                        x.grad += w.data * g
+                else:
+                    for x, i in zip(split.values, split.positions):
+                        x.grad += parents[i].data * g
+                if len(parents) > len(split.data) + len(split.values):  # d(s)/dbias = 1
+                    parents[-1].grad += g
+            elif kind == MUL:  # d(a*b)/da = b, d(a*b)/db = a
+                a = node._a
                 b = node._b
-                if b is not None:
-                    b.grad += node._db * g
+                if type(b) is float:  # a constant
+                    a.grad += b * g
+                else:
+                    a.grad += b.data * g
+                    b.grad += a.data * g
+            elif kind == ADD:  # d(a+b)/da = 1, d(a+b)/db = 1
+                node._a.grad += g
+                b = node._b
+                if type(b) is not float:
+                    b.grad += g
+            elif kind == SUM:  # d(sum)/d(v_i) = 1
+                for parent in node._a:
+                    parent.grad += g
+            elif kind == BY_HAND:  # its own _backward closure, as micrograd calls it
+                closure = node._rule.closure  # type: ignore[union-attr]
+                if closure is not None:
+                    closure()
+            else:
+                for parent, _, contribution in _chain_rule(node, g):
+                    parent.grad += contribution
 
-    # ---- graph structure --------------------------------------------------------
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's per-node step: add this node's contribution to its parents' grads.
+
+        With root.grad = 1.0 and every interior grad at 0,
+        `for node in reversed(topological_order(root)): node._backward()` gives
+        exactly the gradients of backward(). Assigning a function of no arguments
+        (`out._backward = closure`) makes it this node's rule, as in micrograd.
+        """
+        rule = self._rule
+        if rule is not None and rule.closure is not None:
+            return rule.closure
+        return self._chain_rule_step
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward must be a function of no arguments, got {closure!r}")
+        if self._rule is None or self._rule.kind != BY_HAND:  # a leaf, or a node of the table
+            self._build_by_hand(self.parents, self._op)
+        self._rule.closure = closure  # type: ignore[union-attr]
+
+    def _chain_rule_step(self) -> None:
+        for parent, _, contribution in _chain_rule(self, self.grad):
+            parent.grad += contribution
+
+    # ---- graph structure ------------------------------------------------------------------
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -473,22 +862,23 @@ class Value:
         a = self._a
         if a is None:
             return ()
-        if type(a) is tuple:
+        if type(a) is tuple:  # many operands
             return a
-        return (a,) if self._b is None else (a, self._b)
+        return tuple(x for x in (a, self._b) if isinstance(x, Value))
 
     @property
     def local_grads(self) -> tuple[float, ...]:
-        """d(self)/d(parent) for each of `parents`, in the same order."""
-        a = self._a
-        if a is None:
+        """d(self)/d(parent) for each of `parents`, in the same order (0.0 where nothing
+        is passed back, as through a relu that is off)."""
+        if self._a is None:
             return ()
-        if type(a) is tuple:  # a fused node: the chain rule through its activation
-            if self._da is None:  # a relu that is off
-                return (0.0,) * len(a)
-            slope = self._db
-            return self._da if slope == 1.0 else tuple(d * slope for d in self._da)
-        return (self._da,) if self._b is None else (self._da, self._db)
+        if self._rule.kind == BY_HAND:  # type: ignore[union-attr]
+            sent = {id(p): local for p, local, _ in _chain_rule(self, 1.0)}
+            return tuple(sent.get(id(p), 0.0) for p in self.parents)
+        parents, local_grads, slope = _local_derivatives(self, as_values=False)
+        if slope is None:
+            return (0.0,) * len(parents)
+        return tuple(0.0 if d is None else d if slope == 1.0 else d * slope for d in local_grads)
 
     @property
     def operands(self) -> tuple[Value | float, ...]:
@@ -496,30 +886,33 @@ class Value:
 
         `(x * 2).operands == (x, 2.0)` and `(1 - x).operands == (1.0, x)`; for `+` and
         `*`, which commute, a plain number comes second (`(2 * x).operands == (x, 2.0)`).
-        For a fused node they are its parents. Drawings use this to show constants.
+        For an op of many operands they are its parents. Drawings use this to show constants.
         """
         a = self._a
         if a is None:
             return ()
         if type(a) is tuple:
-            return a
-        if self._b is not None:
-            return (a, self._b)
-        if self._db is None:  # a unary op
-            return (a,)
-        return (self._db, a) if self._op in _NUMBER_FIRST_OPS else (a, self._db)
+            return self.parents
+        return (a,) if self._b is None else (a, self._b)
 
     @property
     def op(self) -> str:
-        """The name of the op that made this Value ("" for a leaf)."""
-        return self._op
+        """The name of the op that made this Value ("" for a leaf): a key of OPS."""
+        rule = self._rule
+        return "" if rule is None else rule.name
+
+    @property
+    def _op(self) -> str:
+        """micrograd's text for the op: "+", "*", "**2", "ReLU", "tanh" ("" for a leaf)."""
+        rule = self._rule
+        return "" if rule is None else rule.spell(self.operands)
 
     @property
     def _prev(self) -> set[Value]:
         """micrograd's name for the set of parents, kept for existing lessons."""
         return set(self.parents)
 
-    def draw(self, **options):
+    def draw(self, **options: Any) -> Any:
         """A drawing of the graph that ends at self: see micrograd.viz.draw_dot."""
         from micrograd.viz import draw_dot  # graphviz is imported only when drawing
 
@@ -535,9 +928,9 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data (and label), cut from the graph."""
-        return Value(self.data, self.label)
+        return Value(self.data, label=self.label)
 
-    # ---- conversions and comparisons (on data; no graph) -------------------------
+    # ---- conversions and comparisons (on data; no graph) ------------------------------------
 
     def __float__(self) -> float:
         return self.data
@@ -562,57 +955,104 @@ class Value:
         return f"Value(data={self.data}, grad={self.grad})"
 
 
-# Ops whose plain-number operand is written first (c - x, c / x, c ** x); the others
-# keep it second. `operands` puts it back in its place.
-_NUMBER_FIRST_OPS = frozenset({"r-", "r/", "r**"})
+_new_value = object.__new__  # makes a node without running __init__'s checks
+_VALUE_ATTRIBUTES = frozenset(dir(Value))  # names a user's op may not take
+
+
+def _compare_operand(other: Operand, op_text: str) -> float:
+    return other.data if isinstance(other, Value) else _as_float(other, op_text)
+
+
+def _activation(name: str | None, caller: str) -> Op | None:
+    """The activation op called `name` (None for none), or a ValueError listing them."""
+    if name is None:
+        return None
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"{caller}: unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)} or None"
+        )
+    return ACTIVATIONS[name]
+
+
+# ---- fused neurons -----------------------------------------------------------------------
 
 _ONLY_VALUES = {Value}
-_new_value = object.__new__  # makes a node without running __init__'s checks
 
 
-def _split_inputs(inputs: Sequence[Operand]) -> tuple[tuple, list[float], list[int] | None]:
-    """A dot product's inputs as (the inputs, their numbers, where the Values are).
+class _SplitInputs(NamedTuple):
+    """A dot product's inputs, split once and shared by every neuron of a layer."""
 
-    The positions are None when every input is a Value, the common case; plain
-    numbers are constants. A layer splits its inputs once and shares the result
-    among its neurons: that halves the cost of its forward pass.
-    """
+    inputs: tuple  # as given: Values and plain numbers
+    data: list[float]  # their numbers
+    values: tuple  # the inputs that are Values: parents of the neurons' nodes
+    positions: list[int] | None  # where those are; None when every input is one
+
+
+def _split_inputs(inputs: Sequence[Operand]) -> _SplitInputs:
+    """Split inputs once: a layer shares the result among its neurons, which halves
+    the cost of its forward pass."""
     inputs = tuple(inputs)
     if set(map(type, inputs)) == _ONLY_VALUES:  # the common case, checked in C: 4x faster
-        return inputs, [x.data for x in inputs], None
+        return _SplitInputs(inputs, [x.data for x in inputs], inputs, None)  # type: ignore[union-attr]
     positions = [i for i, x in enumerate(inputs) if isinstance(x, Value)]
     data = [x.data if isinstance(x, Value) else _as_float(x, "Value.dot()") for x in inputs]
-    return inputs, data, positions
+    return _SplitInputs(inputs, data, tuple(inputs[i] for i in positions), positions)
 
 
-def _dot_node(weights, bias, inputs, input_data, positions, activation=None) -> Value:
-    """The fused node σ(bias + Σ w_i x_i), for inputs already split by _split_inputs.
+def _fused_neuron(
+    weights: Sequence[Value], bias: Value | None, split: _SplitInputs, sigma: Op | None
+) -> Value:
+    """The node σ(bias + Σ w_i x_i): the forward rules of mul, add and σ, written out.
 
-    Its parents are (*weights, *Value inputs, bias); it keeps `inputs` in `_b`, so
-    that the structure can be recovered (for second derivatives).
+    Tests pin it to those rows: its number and gradients are the elementary graph's.
     """
-    w_data = [w.data for w in weights]
     # bias + w0*x0 + w1*x1 + ..., added left to right as the elementary chain does
     total = 0.0 if bias is None else bias.data
-    for w, x in zip(w_data, input_data):
-        total += w * x
-    if activation is None:
-        op, y, slope = "dot", total, 1.0
+    for w, x in zip(weights, split.data):
+        total += w.data * x
+    rule: Op
+    slope: float | None
+    if sigma is None:
+        rule, y, slope = DOT_OP, total, 1.0
+    elif sigma is relu:  # relu's rules, written out: d/ds relu(s) = 1 if s > 0, else off
+        rule = sigma.fused  # type: ignore[assignment]
+        y, slope = (0.0, None) if total <= 0.0 else (total, 1.0)
     else:
-        op = _FUSED_OP_NAMES[activation]
-        y, slope = ACTIVATIONS[activation](total)
-    if not _grad_enabled.get():
-        return Value._node(y, op, None, None)
-    input_nodes = inputs
-    if positions is not None:  # only Value inputs are parents
-        input_nodes = tuple(inputs[i] for i in positions)
-        w_data = [w_data[i] for i in positions]
-    parents = (*weights, *input_nodes) if bias is None else (*weights, *input_nodes, bias)
-    if slope == 0.0 and activation == "relu":  # off: passes nothing on, needs no locals
-        return Value._node(y, op, parents, None, inputs, slope)
-    # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1; times dσ/ds = slope, in backward()
-    local = (*input_data, *w_data) if bias is None else (*input_data, *w_data, 1.0)
-    return Value._node(y, op, parents, local, inputs, slope)
+        rule = sigma.fused  # type: ignore[assignment]
+        try:
+            y = sigma.forward(total)  # type: ignore[misc]
+        except (ValueError, ZeroDivisionError, OverflowError):
+            y = _forward(sigma, [total], [total])  # raises the error that names the op
+        slope = sigma.derivatives[0](total, y)  # d(out)/d(s); None: passes nothing back
+    out = _new_value(Value)
+    out.data = y
+    out.grad = 0.0
+    if _grad_enabled.get():
+        out._rule = rule
+        # its parents: the weights, the inputs that are Values, the bias
+        out._a = (*weights, *split.values) if bias is None else (*weights, *split.values, bias)
+        out._b = split
+        out._s = slope
+    else:
+        out._rule = out._a = out._b = out._s = None
+    return out
+
+
+def fused_layer(
+    inputs: Sequence[Operand],
+    neurons: Sequence[tuple[Sequence[Value], Value | None, str | None]],
+) -> list[Value]:
+    """A layer's forward pass: one fused node σ(b + Σ w·x) per neuron, on the same inputs.
+
+    `neurons` holds (weights, bias, activation name or None) for each neuron. The
+    inputs are split into Values and numbers once, and the split is shared.
+    """
+    split = _split_inputs(inputs)
+    sigmas: dict[str | None, Op | None] = {None: None}  # each activation looked up once a layer
+    for _, _, name in neurons:
+        if name not in sigmas:
+            sigmas[name] = _activation(name, "fused_layer()")
+    return [_fused_neuron(w, b, split, sigmas[name]) for w, b, name in neurons]
 
 
 class FusedParts(NamedTuple):
@@ -630,27 +1070,72 @@ def fused_parts(node: Value) -> FusedParts | None:
     Drawings use it to show a fused neuron as the elementary chain of *, + and
     activation nodes that `fused=False` would have built.
     """
-    if not node._op.startswith("dot"):
+    rule = node._rule
+    if rule is None or rule.kind != FUSED or node._a is None:
         return None
-    inputs = node._b
-    weights = node._a[: len(inputs)]
-    n_value_inputs = sum(1 for x in inputs if isinstance(x, Value))
-    rest = node._a[len(inputs) + n_value_inputs :]
-    activation = node._op[len("dot-") :] or None
+    split: _SplitInputs = node._b  # type: ignore[assignment]
+    parents = node._a  # the weights, the inputs that are Values, the bias
+    n = len(split.data)
+    has_bias = len(parents) > n + len(split.values)
     return FusedParts(
-        tuple(weights),
-        tuple(x if isinstance(x, Value) else float(x) for x in inputs),
-        rest[0] if rest else None,
-        activation,
+        parents[:n],
+        tuple(x if isinstance(x, Value) else float(x) for x in split.inputs),
+        parents[-1] if has_bias else None,
+        None if rule is DOT_OP else rule.name[len("dot-") :],
     )
 
 
-# The op name of a fused neuron node, by activation.
-_FUSED_OP_NAMES = {name: f"dot-{name}" for name in ACTIVATIONS}
+# ---- the graph, in order --------------------------------------------------------------------
 
 
-def _compare_operand(other: Operand, op: str) -> float:
-    return other.data if isinstance(other, Value) else _as_float(other, op)
+def _depth_first(roots: Sequence[Value], leaves: bool, reset_grads: bool = False) -> list[Value]:
+    """The nodes the roots depend on, each after all of its parents: the one graph search.
+
+    An iterative depth-first search (no recursion limit) that finishes each node's
+    parents in operand order. With leaves=False it skips leaves (they pass nothing
+    on, so a backward sweep needs none of them); with reset_grads every node it
+    visits gets grad 0.0, so interior gradients never carry over between backward()
+    calls (it saves backward() a second pass).
+    """
+    finished: list[Value] = []
+    visited: set[Value] = set()
+    stack: list[Any] = [r for r in reversed(roots) if leaves or r._a is not None]
+    while stack:
+        node = stack.pop()
+        if node is _FINISH:  # all parents of the node below the marker are finished
+            finished.append(stack.pop())
+            continue
+        if node in visited:  # pushed twice, by two children; already done
+            continue
+        visited.add(node)
+        if reset_grads:
+            node.grad = 0.0
+        stack.append(node)
+        stack.append(_FINISH)
+        a = node._a
+        if a is None:  # a leaf
+            continue
+        if type(a) is tuple:  # many operands
+            for parent in reversed(a):  # reversed: the first parent is finished first
+                if (parent._a is not None or leaves) and parent not in visited:
+                    stack.append(parent)
+            continue
+        # one or two operands, each a Value or a constant (always a float); the second
+        # is pushed first, so that the first is finished first
+        b = node._b
+        if (
+            b is not None
+            and type(b) is not float
+            and (b._a is not None or leaves)
+            and b not in visited
+        ):
+            stack.append(b)
+        if type(a) is not float and (a._a is not None or leaves) and a not in visited:
+            stack.append(a)
+    return finished
+
+
+_FINISH = object()  # the stack marker of the search above: "the node below is done"
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -658,111 +1143,172 @@ def topological_order(root: Value) -> list[Value]:
 
     This is an order in which the forward pass could have computed them, ending
     with root. Iterative, so any depth works; deterministic for a given graph.
+    backward() sweeps its interior nodes in reverse.
     """
-    order: list[Value] = []
-    visited: set[Value] = set()
-    stack: list = [root]
-    while stack:
-        node = stack.pop()
-        if node is _FINISH:
-            order.append(stack.pop())
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append(node)
-        stack.append(_FINISH)
-        # reversed, so that parents are finished in operand order
-        stack.extend(p for p in reversed(node.parents) if p not in visited)
+    return _depth_first([root], leaves=True)
+
+
+def _sweep_order(roots: Sequence[Value], reset_grads: bool = False) -> list[Value]:
+    """The interior nodes the roots depend on in reverse topological order, roots first:
+    the order of a backward sweep (a node's gradient is complete before it is passed on)."""
+    order = _depth_first(roots, leaves=False, reset_grads=reset_grads)
+    order.reverse()
     return order
 
 
-# ---- higher-order gradients ------------------------------------------------------
-# backward(create_graph=True) needs each local derivative as a Value, built from the
-# node's operands with Value ops, so that the gradient itself has a graph. These are
-# the same rules as in the ops above (the float forms there), written with Values.
-# Each takes the node and its operands in written order, and returns the derivative
-# with respect to each operand; those of plain-number operands are not used.
+# ---- the chain rule at one node -----------------------------------------------------------
 
 
-def _pow_rule(out: Value, base: Operand, exponent: Operand) -> tuple:
-    # d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b * ln a
-    d_base = d_exponent = None
-    if isinstance(base, Value):
-        slope = _pow_derivative(base.data, float(exponent))
-        # where b * a**(b-1) cannot be built (a**-1 at a = 0 when b is 0, or an
-        # infinite slope such as sqrt's at 0), keep the float rule's number
-        constant_zero = float(exponent) == 0.0 and (
-            not isinstance(exponent, Value) or base.data == 0.0
-        )
-        if constant_zero or not math.isfinite(slope):
-            d_base = slope
-        else:
-            d_base = exponent * base ** (exponent - 1)
-    if isinstance(exponent, Value):
-        b = float(base)
-        if b > 0.0:
-            d_exponent = out * (base.log() if isinstance(base, Value) else math.log(b))
-        else:  # ln b is undefined: 0 at b = 0 and NaN below, as the float rule
-            d_exponent = 0.0 if b == 0.0 else math.nan
-    return d_base, d_exponent
+def _local_derivatives(node: Value, as_values: bool) -> tuple[Sequence[Any], list[Any], Any]:
+    """(parents, d(s)/d(parent) for each, slope = d(node)/d(s)) for an interior node.
 
-
-_VALUE_RULES = {
-    "+": lambda out, a, b: (1.0, 1.0),  # d(a+b) = (1, 1)
-    "-": lambda out, a, b: (1.0, -1.0),  # d(a-b) = (1, -1)
-    "r-": lambda out, a, b: (1.0, -1.0),
-    "*": lambda out, a, b: (b, a),  # d(a*b) = (b, a)
-    "/": lambda out, a, b: (1.0 / b, -out / b),  # d(a/b) = (1/b, -a/b**2)
-    "r/": lambda out, a, b: (1.0 / b, -out / b),
-    "**": _pow_rule,
-    "r**": _pow_rule,
-    "neg": lambda out, a: (-1.0,),  # d(-a) = -1
-    "abs": lambda out, a: (out._da,),  # sign(a): a constant, as the float rule
-    "relu": lambda out, a: (out._da,),  # 1 or 0: a constant, as the float rule
-    "tanh": lambda out, a: (1.0 - out * out,),  # 1 - tanh(a)**2
-    "sigmoid": lambda out, a: (out * (1.0 - out),),  # σ(a) (1 - σ(a))
-    "exp": lambda out, a: (out,),  # e**a
-    "log": lambda out, a: (1.0 / a,),  # 1/a
-    "sqrt": lambda out, a: (math.inf if out.data == 0.0 else 0.5 / out,),  # 1 / (2 sqrt(a))
-}
-
-# dσ/ds of a fused neuron node's activation, from its output y = σ(s).
-_ACTIVATION_SLOPE_RULES = {
-    "dot": lambda y: 1.0,
-    "dot-relu": lambda y: 1.0,  # (0 when off: then the node passes nothing)
-    "dot-tanh": lambda y: 1.0 - y * y,
-    "dot-sigmoid": lambda y: y * (1.0 - y),
-}
-
-
-def _contributions_as_values(node: Value, g: Value) -> list[tuple[Value, Value | float]]:
-    """_contributions() with Values: what node passes to each parent, as a graph.
-
-    The same products in the same order as backward(), so the numbers are the same
-    floats (but for the sign of a zero gradient: see _accumulate); each local
-    derivative is built with Value ops from the operands.
+    s is the node's weighted sum for a fused neuron, and the node itself for any
+    other op (slope 1). A local derivative of None, or a slope of None, passes
+    nothing back (a relu that is off). The derivatives come from the op's rules,
+    applied to the operands' numbers, or with as_values to the operands themselves
+    (Values), so that they have graphs of their own.
     """
-    a = node._a
-    if type(a) is tuple:
-        if node._da is None:  # a relu that is off passes nothing on
-            return []
-        if node._op == "sum":
-            return [(parent, local * g) for parent, local in zip(a, node._da)]
-        # a dot node: parents (*weights, *Value inputs, bias?); its inputs are in _b
-        slope = _ACTIVATION_SLOPE_RULES[node._op](node)
-        if slope != 1.0:
-            g = g * slope
-        inputs = node._b
-        weights = a[: len(inputs)]
-        # d/dw_i = x_i, d/dx_i = w_i, d/dbias = 1
-        local = [*inputs, *(w for w, x in zip(weights, inputs) if isinstance(x, Value))]
-        local += [1.0] * (len(a) - len(local))
-        return [(parent, d * g) for parent, d in zip(a, local)]
+    rule: Op = node._rule  # type: ignore[assignment]
+    kind = rule.kind
+    if kind == SUM:
+        return node._a, [1.0] * len(node._a), 1.0  # d(sum)/d(v_i) = 1
+    if kind == FUSED:
+        return _fused_local_derivatives(node, as_values)
     operands = node.operands
-    derivatives = _VALUE_RULES[node._op](node, *operands)
-    local = [d for d, x in zip(derivatives, operands) if isinstance(x, Value)]
-    return [(parent, d * g) for parent, d in zip(node.parents, local)]
+    args = operands if as_values else [x.data if isinstance(x, Value) else x for x in operands]
+    out: Any = node if as_values else node.data
+    parents: list[Value] = []
+    local_grads: list[Any] = []
+    for i, x in enumerate(operands):
+        if isinstance(x, Value):
+            parents.append(x)
+            if as_values:
+                local_grads.append(_derivative_on_values(rule, i, args, out))
+            else:
+                local_grads.append(rule.derivatives[i](*args, out))
+    return parents, local_grads, 1.0
+
+
+def _fused_local_derivatives(node: Value, as_values: bool) -> tuple[Sequence[Any], list[Any], Any]:
+    """_local_derivatives of a fused neuron σ(s), s = b + Σ w·x."""
+    parts = fused_parts(node)
+    assert parts is not None  # node is a fused neuron
+    slope = node._s
+    if slope is not None and as_values and parts.activation is not None:
+        s = Value.dot(parts.weights, parts.inputs, parts.bias)  # the weighted sum, as a Value
+        slope = _derivative_on_values(ACTIVATIONS[parts.activation], 0, (s,), node)
+    # d(s)/dw_i = x_i, d(s)/dx_i = w_i, d(s)/dbias = 1, in the order of the parents
+    inputs: tuple[Any, ...] = parts.inputs
+    weights: tuple[Any, ...] = parts.weights
+    if not as_values:
+        inputs = tuple(x.data if isinstance(x, Value) else x for x in inputs)
+        weights = tuple(w.data for w in weights)
+    is_value = [isinstance(x, Value) for x in parts.inputs]
+    local_grads = [*inputs, *(w for w, value in zip(weights, is_value) if value)]
+    if parts.bias is not None:
+        local_grads.append(1.0)
+    return node._a, local_grads, slope
+
+
+def _derivative_on_values(rule: Op, i: int, operands: Sequence[Any], out: Value) -> Any:
+    """rule's derivative with respect to operand i, applied to Values (or a clear error)."""
+    try:
+        return rule.derivatives[i](*operands, out)
+    except (TypeError, AttributeError) as error:
+        raise TypeError(
+            f"the derivative rule of {rule.name!r} cannot be applied to Values ({error}); "
+            "to differentiate it twice, write it with arithmetic and ops that work on "
+            "Values and floats alike (micrograd.engine's exp, log, tanh, ...)"
+        ) from error
+
+
+def _chain_rule(node: Value, g: Any, create_graph: bool = False) -> list[tuple[Value, Any, Any]]:
+    """What node passes back to each parent when its gradient is g: the chain rule's step.
+
+    Returns (parent, local derivative d(node)/d(parent), contribution) for each
+    parent that receives something; the contribution is what is added to the
+    parent's gradient. Every sweep uses this: backward() (which writes the
+    commonest cases out), grad(), backward(create_graph=True), backward_steps and
+    `_backward`. With create_graph, g is a Value and so are the contributions.
+    """
+    rule = node._rule
+    if rule is None or node._a is None:
+        return []
+    if rule.kind == BY_HAND:
+        if rule.closure is None:  # no _backward given yet: it passes nothing back
+            return []
+        if create_graph:
+            raise TypeError(
+                f"cannot differentiate the op {rule.name!r} twice: it was written by hand "
+                "with a _backward closure, which computes numbers; register it with "
+                "micrograd.op(...) so that its derivative rules can be applied to Values"
+            )
+        return _observe(node, g, rule.closure)
+    parents, local_grads, slope = _local_derivatives(node, as_values=create_graph)
+    if slope is None:
+        return []
+    unit_slope = type(slope) is float and slope == 1.0
+    if not unit_slope:
+        g = g * slope  # first, as the elementary graph's activation node does
+    return [
+        (parent, local if unit_slope else local * slope, local * g)
+        for parent, local in zip(parents, local_grads)
+        if local is not None
+    ]
+
+
+def _observe(node: Value, g: float, closure: Callable[[], None]) -> list[tuple[Value, Any, Any]]:
+    """What a hand-written `_backward` closure adds to each parent, seen by running it.
+
+    Runs it with node.grad = 1 (the local derivatives) and with node.grad = g (the
+    contributions), each time on parents' grads set to 0, then puts every grad back.
+    """
+    parents = list(dict.fromkeys(node.parents))  # each once, in order
+    saved = [node.grad, *(p.grad for p in parents)]
+
+    def run(seed: float) -> list[Any]:
+        node.grad = seed
+        for p in parents:
+            p.grad = 0.0
+        closure()
+        return [p.grad for p in parents]
+
+    try:
+        local_grads = run(1.0)
+        contributions = run(g)
+    finally:
+        node.grad = saved[0]
+        for p, old in zip(parents, saved[1:]):
+            p.grad = old
+    return list(zip(parents, local_grads, contributions))
+
+
+# ---- sweeps: backward with graphs, grad(), and one step at a time ----------------------------
+
+
+def _accumulate(total: Any, contribution: Any) -> Any:
+    """total + contribution, without a node for adding to a gradient that is still 0.
+
+    (backward() computes 0.0 + c there, which turns a -0.0 into 0.0; this keeps -0.0.)
+    """
+    if type(total) is float and total == 0.0:
+        return contribution
+    return total + contribution
+
+
+def _sweep(order: list[Value], grads: dict[Value, Any], create_graph: bool) -> dict[Value, Any]:
+    """The backward sweep over `order` (roots first), from and into the dict `grads`.
+
+    A node that nothing reached passes on 0 * its local derivatives, as in backward().
+    """
+    for node in order:
+        g = grads.get(node, 0.0)
+        for parent, _, contribution in _chain_rule(node, g, create_graph):
+            if create_graph:
+                grads[parent] = _accumulate(grads.get(parent, 0.0), contribution)
+            else:  # backward()'s arithmetic exactly, so the floats are the same
+                grads[parent] = grads.get(parent, 0.0) + contribution
+    return grads
 
 
 def _backward_creating_graph(root: Value, order: list[Value]) -> None:
@@ -787,57 +1333,13 @@ def _backward_creating_graph(root: Value, order: list[Value]) -> None:
             node.grad = float(g)
 
 
-def _sweep(order: list[Value], grads: dict, create_graph: bool) -> dict:
-    """The backward sweep over `order` (roots first), from and into the dict `grads`.
-
-    A node that nothing reached passes on 0 * its local derivatives, as in backward().
-    """
-    for node in order:
-        g = grads.get(node, 0.0)
-        if create_graph:
-            for parent, contribution in _contributions_as_values(node, g):
-                grads[parent] = _accumulate(grads.get(parent, 0.0), contribution)
-        else:  # backward()'s arithmetic exactly, so the floats are the same
-            for parent, contribution in _contributions(node, g):
-                grads[parent] = grads.get(parent, 0.0) + contribution
-    return grads
-
-
-def _contributions(node: Value, g: float) -> list[tuple[Value, float]]:
-    """What an interior node passes to each parent when its gradient is g: local * g.
-
-    This is backward()'s arithmetic (which inlines it), for grad() and step-by-step
-    sweeps. A fused neuron multiplies g by its activation's slope first, and a relu
-    that is off passes nothing on (as in PyTorch: no 0 * inf = NaN).
-    """
-    a = node._a
-    if type(a) is tuple:
-        if node._da is None:  # a relu that is off
-            return []
-        g *= node._db
-        return [(parent, local * g) for parent, local in zip(a, node._da)]
-    if node._b is None:
-        return [(a, node._da * g)]
-    return [(a, node._da * g), (node._b, node._db * g)]
-
-
-def _accumulate(total: float | Value, contribution: Value | float) -> Value | float:
-    """total + contribution, without a node for adding to a gradient that is still 0.
-
-    (backward() computes 0.0 + c there, which turns a -0.0 into 0.0; this keeps -0.0.)
-    """
-    if type(total) is float and total == 0.0:
-        return contribution
-    return total + contribution
-
-
 def grad(
     outputs: Value | Sequence[Value],
     inputs: Value | Sequence[Value],
     grad_outputs: Sequence[Operand] | None = None,
     create_graph: bool = False,
     allow_unused: bool = True,
-) -> list[float] | list[Value]:
+) -> list[Any]:
     """The gradients of outputs with respect to inputs, leaving every `.grad` untouched.
 
     Like torch.autograd.grad: computes Σ_k grad_outputs[k] * d(outputs[k])/d(input)
@@ -863,7 +1365,7 @@ def grad(
     roots = [out for out in outputs if isinstance(out, Value)]
     token = _grad_enabled.set(create_graph)  # record the gradient graph only when asked
     try:
-        grads: dict[Value, float | Value] = {}
+        grads: dict[Value, Any] = {}
         for out, seed in zip(outputs, grad_outputs):
             if not isinstance(seed, Value):
                 seed = _as_float(seed, "grad() grad_outputs")
@@ -872,7 +1374,7 @@ def grad(
                 seed = seed.data
             if isinstance(out, Value):
                 grads[out] = _accumulate(grads.get(out, 0.0), seed)
-        order = _interior_nodes_root_first(roots, reset_grads=False)
+        order = _sweep_order(roots)
         _sweep(order, grads, create_graph)
     finally:
         _grad_enabled.reset(token)
@@ -885,48 +1387,6 @@ def grad(
                     "pass allow_unused=True to get 0.0 for it"
                 )
     return [grads.get(x, 0.0) for x in inputs]
-
-
-def _interior_nodes_root_first(roots: Sequence[Value], reset_grads: bool = True) -> list[Value]:
-    """The non-leaf nodes that roots depend on, roots first, each before its parents.
-
-    This is the reverse topological order a backward sweep needs: a node's
-    gradient is complete before it is passed on. An iterative depth-first search
-    (no recursion limit); leaves are skipped, since they pass nothing on. With
-    reset_grads, every node it visits gets grad 0.0, so that interior gradients
-    never carry over between backward() calls (it saves backward() a second pass).
-    """
-    finished: list[Value] = []  # parents before children
-    visited: set[Value] = set()
-    stack: list = [r for r in reversed(roots) if r._a is not None]
-    while stack:
-        node = stack.pop()
-        if node is _FINISH:  # all parents of the node below the marker are finished
-            finished.append(stack.pop())
-            continue
-        if node in visited:  # pushed twice, by two children; already done
-            continue
-        visited.add(node)
-        if reset_grads:
-            node.grad = 0.0
-        stack.append(node)
-        stack.append(_FINISH)
-        a = node._a
-        if type(a) is tuple:
-            for parent in a:
-                if parent._a is not None and parent not in visited:
-                    stack.append(parent)
-        else:
-            if a._a is not None and a not in visited:
-                stack.append(a)
-            b = node._b
-            if b is not None and b._a is not None and b not in visited:
-                stack.append(b)
-    finished.reverse()
-    return finished
-
-
-# ---- the passes, one step at a time -------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -957,13 +1417,13 @@ class BackwardStep:
     index: int  # 0 for the root, then in the order backward() visits nodes
     node: Value
     grad: float  # d(root)/d(node)
-    updates: tuple[ParentUpdate, ...]  # one per parent, in operand order
+    updates: tuple[ParentUpdate, ...]  # one per parent that receives something, in order
 
 
 def forward_steps(root: Value) -> Iterator[ForwardStep]:
     """The forward pass in the order it could have run: leaves first, root last."""
     _check_root(root, "forward_steps()")
-    order = topological_order(root)  # iterative: any depth works
+    order = topological_order(root)
     return (ForwardStep(i, v, v.op, v.operands, v.data) for i, v in enumerate(order))
 
 
@@ -977,7 +1437,7 @@ def backward_steps(root: Value) -> Iterator[BackwardStep]:
     them part-way. For a leaf root there are no steps: its grad just gains 1.
     """
     _check_root(root, "backward_steps()")
-    order = _interior_nodes_root_first([root])  # resets interior grads to 0, as backward()
+    order = _sweep_order([root], reset_grads=True)  # as backward()
     if not order:  # root is a leaf: d(root)/d(root) = 1
         root.grad += 1.0
         return iter(())
@@ -988,13 +1448,12 @@ def backward_steps(root: Value) -> Iterator[BackwardStep]:
 def _recorded_sweep(order: list[Value]) -> Iterator[BackwardStep]:
     """backward()'s loop, with a record of each step.
 
-    A fused neuron whose relu is off passes nothing on: its step has no updates.
+    A node that passes nothing back (a relu that is off) has a step with no updates.
     """
     for i, node in enumerate(order):
         g = node.grad
         updates = []
-        contributions = _contributions(node, g)  # backward()'s own arithmetic
-        for (parent, contribution), local in zip(contributions, node.local_grads):
+        for parent, local, contribution in _chain_rule(node, g):
             parent.grad += contribution
             updates.append(ParentUpdate(parent, local, contribution, parent.grad))
         yield BackwardStep(i, node, g, tuple(updates))
@@ -1004,6 +1463,3 @@ def _check_root(root: object, caller: str) -> None:
     if not isinstance(root, Value):
         hint = "; pass one of them, or Value.sum(outputs)" if isinstance(root, list) else ""
         raise TypeError(f"{caller} expected a Value, got {type(root).__name__}{hint}")
-
-
-_FINISH = object()  # the stack marker of the depth-first searches above: "the node below is done"

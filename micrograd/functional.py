@@ -98,14 +98,14 @@ def _evaluate(
             f"{caller} differentiates with respect to argument {max(argnums)}, "
             f"but was called with {len(args)} argument(s)"
         )
-    args = list(args)
+    arguments = list(args)
     leaves = []
     for n in argnums:
-        leaf = Value(_as_point(args[n], f"{caller} argument {n}"))
-        args[n] = leaf
+        leaf = Value(_as_point(arguments[n], f"{caller} argument {n}"))
+        arguments[n] = leaf
         leaves.append(leaf)
     with enable_grad():
-        out = f(*args, **kwargs)
+        out = f(*arguments, **kwargs)
     return _check_output(out, caller), leaves
 
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union
 from micrograd import checkpoint
 from micrograd._checks import excerpt, finite_number, int_at_least, shortened
 from micrograd._signals import interrupts_deferred
-from micrograd.engine import Value, _dot_node, _split_inputs
+from micrograd.engine import ACTIVATIONS, Value, fused_layer
 
 if TYPE_CHECKING:
     from micrograd.checkpoint import Checkpoint
     from micrograd.optim import Optimizer
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS", "ARCHITECTURES"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "LINEAR", "INITS", "ARCHITECTURES"]
 
 Input = Union[Value, float, int]
 Path = Union[str, "PathLike[str]"]
@@ -30,16 +30,16 @@ M = TypeVar("M", bound="Module")
 # What a module is made of (see Module.children): parameters and modules, or lists of them.
 Child = Union[Value, "Module", Sequence[Union[Value, "Module"]]]
 
-# The activation functions σ a neuron can apply, by name.
-ACTIVATIONS = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "linear": None,
-}
+# A neuron's activation σ is "linear" (none: y = Σ w·x + b) or the name of an op in
+# micrograd.engine.ACTIVATIONS ("relu", "tanh", "sigmoid", or one registered with
+# `op(..., activation=True)`).
+LINEAR = "linear"
 
-# The activation a fused neuron node applies itself (Value.dot's `activation`).
-_FUSED_ACTIVATION = {name: None if sigma is None else name for name, sigma in ACTIVATIONS.items()}
+
+def _fused_activation(activation: str) -> str | None:
+    """The activation a fused neuron node applies itself (Value.dot's `activation`)."""
+    return None if activation == LINEAR else activation
+
 
 # Weight initialisations, by name: each gives the bound b of the uniform(-b, b) draw
 # for a neuron with `nin` inputs. Fan-in scaling keeps the size of the signal roughly
@@ -311,14 +311,15 @@ class Neuron(Module):
     ) -> None:
         _check_size("Neuron nin", nin)
         if activation is None:
-            activation = "relu" if nonlin else "linear"
-        elif not nonlin and activation != "linear":
+            activation = "relu" if nonlin else LINEAR
+        elif not nonlin and activation != LINEAR:
             raise ValueError(
                 f"Neuron got nonlin=False and activation={activation!r}; give one of them"
             )
-        if activation not in ACTIVATIONS:
+        if activation != LINEAR and activation not in ACTIVATIONS:
             raise ValueError(
-                f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}"
+                f"unknown activation {activation!r}; expected one of "
+                f"{sorted([LINEAR, *ACTIVATIONS])}"
             )
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; expected one of {sorted(INITS)}")
@@ -332,15 +333,14 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Input]) -> Value:
         _check_inputs("Neuron", len(self.w), x)
         if self.fused:  # one node: σ(Σ w·x + b)
-            return Value.dot(self.w, x, self.b, _FUSED_ACTIVATION[self.activation])
+            return Value.dot(self.w, x, self.b, _fused_activation(self.activation))
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        sigma = ACTIVATIONS[self.activation]
-        return act if sigma is None else sigma(act)
+        return act if self.activation == LINEAR else ACTIVATIONS[self.activation](act)
 
     @property
     def nonlin(self) -> bool:
         """micrograd's name: whether the neuron applies a nonlinear activation."""
-        return self.activation != "linear"
+        return self.activation != LINEAR
 
     def children(self) -> dict[str, Child]:
         return {"w": self.w, "b": self.b}
@@ -353,8 +353,9 @@ class Neuron(Module):
         return int_at_least("Neuron nin", config.get("nin"), 1) + 1
 
     def __repr__(self) -> str:
-        kind = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
-        return f"{kind[self.activation]}Neuron({len(self.w)})"
+        sigma = ACTIVATIONS.get(self.activation)
+        kind = "Linear" if sigma is None else sigma.title
+        return f"{kind}Neuron({len(self.w)})"
 
 
 class Layer(Module):
@@ -383,13 +384,10 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         _check_inputs("Layer", self.nin, x)
-        if self.neurons[0].fused:
-            # split once for all neurons, which see the same inputs
-            inputs, data, positions = _split_inputs(x)
-            out = [
-                _dot_node(n.w, n.b, inputs, data, positions, _FUSED_ACTIVATION[n.activation])
-                for n in self.neurons
-            ]
+        if self.neurons[0].fused:  # one node per neuron, sharing one pass over the inputs
+            out = fused_layer(
+                x, [(n.w, n.b, _fused_activation(n.activation)) for n in self.neurons]
+            )
         else:
             out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
@@ -449,10 +447,9 @@ class MLP(Module):
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         _check_inputs("MLP", self.nin, x)
         for layer in self.layers:
-            x = layer(x)
-            if isinstance(x, Value):  # a one-neuron layer feeds the next as a list of one
-                x = [x]
-        return x[0] if len(x) == 1 else x
+            out = layer(x)
+            x = [out] if isinstance(out, Value) else out  # a one-neuron layer feeds a list of one
+        return x[0] if len(x) == 1 else x  # type: ignore[return-value]
 
     def children(self) -> dict[str, Child]:
         return {"layers": self.layers}

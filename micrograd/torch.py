@@ -24,17 +24,22 @@ except ImportError as error:  # not installed (or a broken install)
         'install it with: pip install "micrograd[torch]"'
     ) from error
 
-from micrograd.nn import MLP, Layer
+from micrograd.engine import ACTIVATIONS
+from micrograd.nn import LINEAR, MLP, Layer
 
 __all__ = ["to_torch", "from_torch"]
 
-# Each MLP activation's module in PyTorch ("linear" has none), and back.
-_MODULES: dict[str, type[torch.nn.Module]] = {
-    "relu": torch.nn.ReLU,
-    "tanh": torch.nn.Tanh,
-    "sigmoid": torch.nn.Sigmoid,
-}
-_ACTIVATIONS = {module: name for name, module in _MODULES.items()}
+
+def _modules() -> dict[str, type[torch.nn.Module]]:
+    """Each activation's module in PyTorch, from its op's `torch` name ("linear" has none).
+
+    Read at each call, so an op registered with `op(..., torch="Softplus")` is included.
+    """
+    return {
+        name: getattr(torch.nn, sigma.torch)
+        for name, sigma in ACTIVATIONS.items()
+        if sigma.torch is not None and hasattr(torch.nn, sigma.torch)
+    }
 
 
 def to_torch(mlp: MLP) -> torch.nn.Sequential:
@@ -61,8 +66,8 @@ def to_torch(mlp: MLP) -> torch.nn.Sequential:
             linear.weight.copy_(torch.tensor(weights, dtype=torch.float64))
             linear.bias.copy_(torch.tensor(biases, dtype=torch.float64))
         modules.append(linear)
-        if activation != "linear":
-            modules.append(_MODULES[activation]())
+        if activation != LINEAR:
+            modules.append(_modules()[activation]())
     return torch.nn.Sequential(*modules)
 
 
@@ -75,10 +80,11 @@ def _activation_of(layer: Layer, index: int) -> str:
             f"{sorted(activations)}; a torch Linear layer is followed by one activation"
         )
     (activation,) = activations
-    if activation != "linear" and activation not in _MODULES:
+    if activation != LINEAR and activation not in _modules():
         raise ValueError(
             f"to_torch(): layer {index} uses activation {activation!r}, which has no "
-            f"PyTorch module here; expected one of {sorted(_MODULES)} or 'linear'"
+            f"PyTorch module here; expected one of {sorted(_modules())} or 'linear' "
+            "(an op registered with op(..., torch='ModuleName') has one)"
         )
     return activation
 
@@ -104,6 +110,7 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
         raise TypeError(
             f"from_torch() needs a torch.nn.Sequential, got {type(sequential).__name__}"
         )
+    activations = {module: name for name, module in _modules().items()}
     # [name, Linear, activation] for each layer, activation "linear" until one follows
     layers: list[list] = []
     for name, module in sequential.named_children():
@@ -123,19 +130,19 @@ def from_torch(sequential: torch.nn.Sequential) -> MLP:
                     f"from_torch(): {described} takes {module.in_features} inputs, "
                     f"but the layer before it gives {layers[-1][1].out_features}"
                 )
-            layers.append([name, module, "linear"])
-        elif type(module) in _ACTIVATIONS:
+            layers.append([name, module, LINEAR])
+        elif type(module) in activations:
             if not layers:
                 raise ValueError(
                     f"from_torch(): {described} comes before any Linear; "
                     "an MLP applies an activation after a layer"
                 )
-            if layers[-1][2] != "linear":
+            if layers[-1][2] != LINEAR:
                 raise ValueError(
                     f"from_torch(): {described} follows another activation; "
                     "an MLP layer has at most one"
                 )
-            layers[-1][2] = _ACTIVATIONS[type(module)]
+            layers[-1][2] = activations[type(module)]
         else:
             raise ValueError(
                 f"from_torch(): {described} cannot be part of an MLP; "

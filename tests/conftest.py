@@ -3,6 +3,7 @@
 - `rng`: a seeded `random.Random`, so every run draws the same numbers.
 - `file_route`: runs a test twice, once as checkpoints are written on Linux (an
   unnamed O_TMPFILE, named once whole) and once as elsewhere (a named temporary file).
+- `op_table`: leaves the op table as it found it, for tests that register ops.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import random
 
 import pytest
 from helpers import SEED
+
+from micrograd import engine
+from micrograd.engine import Value
 
 
 @pytest.fixture
@@ -28,3 +32,17 @@ def file_route(request, monkeypatch) -> str:
     elif not hasattr(os, "O_TMPFILE"):
         pytest.skip("this system has no O_TMPFILE")
     return request.param
+
+
+@pytest.fixture
+def op_table():
+    """The op table, put back as it was after the test: ops it registers are removed."""
+    ops, activations = dict(engine.OPS), dict(engine.ACTIVATIONS)
+    methods = set(vars(Value))
+    yield engine.OPS
+    engine.OPS.clear()
+    engine.OPS.update(ops)
+    engine.ACTIVATIONS.clear()
+    engine.ACTIVATIONS.update(activations)
+    for name in set(vars(Value)) - methods:
+        delattr(Value, name)

@@ -10,7 +10,6 @@ in conftest.py.
   message that shows both numbers; FD_REL / FD_ABS are the tolerances that suit
   central differences (error ~ eps**2 from truncation, ~ 1e-16/eps from rounding).
 - `call`, `chain_sum`: the float references for unary ops and fused sums.
-- `TrackedLeaf`: a Value that can be weakly referenced, to see when it is freed.
 """
 
 from __future__ import annotations
@@ -104,7 +103,18 @@ def chain_sum(values, start=0.0):
     return functools.reduce(operator.add, values, start)
 
 
-class TrackedLeaf(Value):
-    """A Value that can be weakly referenced (Value's __slots__ has no __weakref__)."""
+def ops_exercised(cases) -> set[str]:
+    """The names of the ops that a list of (name, f, points, ...) test cases applies.
 
-    __slots__ = ("__weakref__",)
+    Each f is run on Values at its first point and every node of the result is read,
+    so that a test can check its cases cover every row of the op table.
+    """
+    from micrograd.engine import topological_order
+
+    seen: set[str] = set()
+    for case in cases:
+        f, points = case[1], case[-1]
+        point = points[0] if isinstance(points[0], tuple) else (points[0],)
+        out = f(*(Value(x) for x in point))
+        seen.update(v.op for v in topological_order(out) if v.op)
+    return seen

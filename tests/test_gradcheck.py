@@ -1,8 +1,8 @@
 """gradcheck: it passes correct derivatives and names the input of a wrong one.
 
-The wrong derivatives are made by monkeypatching one of the engine's rules: the
-float slope of tanh (what backward() and grad() use) for first derivatives, and
-its Value rule (what create_graph=True uses) for second derivatives.
+The wrong derivatives are made by monkeypatching the derivative rule of tanh's row
+in the op table: wrong on floats (what backward() and grad() use) for first
+derivatives, and wrong only on Values (what create_graph=True uses) for second ones.
 """
 
 from __future__ import annotations
@@ -18,22 +18,26 @@ from micrograd.functional import GradcheckError, gradcheck
 
 
 def wrong_tanh_slope(monkeypatch):
-    """Make Value.tanh report the slope 1 - tanh(x) (not 1 - tanh(x)²)."""
-    monkeypatch.setattr(engine, "_tanh", lambda x: (math.tanh(x), 1.0 - math.tanh(x)))
+    """Make tanh's derivative rule 1 - tanh(x) (not 1 - tanh(x)²), on floats and Values."""
+    monkeypatch.setattr(engine.tanh, "derivatives", (lambda x, out: 1.0 - out,))
 
 
 def wrong_tanh_second_derivative(monkeypatch):
     """Keep tanh's slope right, but not the slope of that slope.
 
-    The Value rule 1 - t * t.data has the number 1 - tanh(x)² but differentiates as
-    if one factor tanh(x) were a constant: to -tanh(x)(1 - tanh(x)²), half the truth.
+    The rule 1 - t * float(t) has the number 1 - tanh(x)² but differentiates as if
+    one factor tanh(x) were a constant: to -tanh(x)(1 - tanh(x)²), half the truth.
     """
-    monkeypatch.setitem(engine._VALUE_RULES, "tanh", lambda out, a: (1.0 - out * out.data,))
+    monkeypatch.setattr(engine.tanh, "derivatives", (lambda x, out: 1.0 - out * float(out),))
 
 
 def wrong_tanh_value_rule(monkeypatch):
-    """Keep tanh's float slope right, but make its Value rule 1 - tanh(x)."""
-    monkeypatch.setitem(engine._VALUE_RULES, "tanh", lambda out, a: (1.0 - out,))
+    """Keep tanh's rule right on floats, but make it 1 - tanh(x) on Values."""
+
+    def rule(x, out):
+        return 1.0 - out if isinstance(out, Value) else 1.0 - out * out
+
+    monkeypatch.setattr(engine.tanh, "derivatives", (rule,))
 
 
 # ---- correct derivatives pass ---------------------------------------------------------------

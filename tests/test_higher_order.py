@@ -12,8 +12,9 @@ import math
 import random
 
 import pytest
-from helpers import assert_all_close, assert_close
+from helpers import assert_all_close, assert_close, ops_exercised
 
+from micrograd import engine
 from micrograd.engine import Value, grad, no_grad
 from micrograd.functional import gradcheck
 
@@ -121,6 +122,10 @@ OPS = [
 )
 def test_second_derivatives_of_every_op_match_differences_of_its_first_derivative(f, point):
     assert gradcheck(f, point, order=2)
+
+
+def test_the_second_derivative_cases_cover_every_op_of_the_table():
+    assert ops_exercised(OPS) >= set(engine.OPS)  # a row added to the table needs a case above
 
 
 # ---- fused neuron nodes -----------------------------------------------------------------

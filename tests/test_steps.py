@@ -11,7 +11,7 @@ import time
 import pytest
 
 from micrograd import render, viz
-from micrograd.engine import Value, _interior_nodes_root_first, topological_order
+from micrograd.engine import Value, topological_order
 from micrograd.nn import MLP
 from micrograd.viz import BackwardStep, ParentUpdate, backward_steps, forward_steps, step_through
 
@@ -90,9 +90,10 @@ def test_backward_steps_after_backward_gives_the_same_as_backward_twice():
     assert [bits(v.grad) for v in nodes] == expected
 
 
-def test_backward_steps_visit_nodes_in_backwards_order():
+def test_backward_steps_visit_the_interior_nodes_in_reverse_topological_order():
     root, _ = random_graph(3)
-    assert [s.node for s in backward_steps(root)] == _interior_nodes_root_first([root])
+    interior = [v for v in reversed(topological_order(root)) if not v.is_leaf()]
+    assert [s.node for s in backward_steps(root)] == interior
 
 
 def test_each_step_records_the_nodes_grad_and_what_each_parent_receives():
@@ -158,7 +159,7 @@ def test_forward_steps_record_op_operands_and_result():
     y = 1 - x
     leaf, result = forward_steps(y)
     assert (leaf.node, leaf.op, leaf.operands, leaf.data) == (x, "", (), 3.0)
-    assert (result.node, result.op, result.operands, result.data) == (y, "r-", (1.0, x), -2.0)
+    assert (result.node, result.op, result.operands, result.data) == (y, "-", (1.0, x), -2.0)
 
 
 def test_a_100000_node_graph_steps_forward_and_backward_without_recursion_error():

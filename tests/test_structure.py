@@ -11,10 +11,10 @@ from __future__ import annotations
 import gc
 import random
 import sys
+import tracemalloc
 import weakref
 
 import pytest
-from helpers import TrackedLeaf
 
 from micrograd.engine import Value, topological_order
 from micrograd.nn import MLP, Layer, Neuron
@@ -26,8 +26,18 @@ def interior_nodes(root: Value) -> list[Value]:
     return [v for v in topological_order(root) if not v.is_leaf()]
 
 
-def test_a_value_keeps_its_fields_in_slots_not_a_dict():
-    assert not hasattr(Value(1.0), "__dict__")
+def test_an_op_node_takes_at_most_150_bytes_with_its_number():
+    """The memory budget: slots for the engine's fields, and no dict until one is needed."""
+    x = Value(0.5)
+    tracemalloc.start()
+    try:
+        y = x
+        for _ in range(10_000):  # two ops a step, as ../shared/bench's memory workload
+            y = y * 0.999999 + 0.001
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held / 20_000 <= 150
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -94,7 +104,7 @@ def test_a_training_steps_graph_is_freed_by_reference_counting_alone():
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        x = TrackedLeaf(0.5)
+        x = Value(0.5)
         freed = weakref.ref(x)
         loss = (model([x, -1.0]) - 1.0) ** 2 + Value.sum(p * p for p in model.parameters())
         loss.backward()

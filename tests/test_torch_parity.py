@@ -12,8 +12,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from helpers import assert_all_close, assert_close  # noqa: E402
+from helpers import assert_all_close, assert_close, ops_exercised  # noqa: E402
 
+from micrograd import engine  # noqa: E402
 from micrograd.engine import Value  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 
@@ -98,6 +99,12 @@ BINARY = [
 )
 def test_two_value_op_matches_pytorch(f, a, b):
     check_parity(f, f, [a, b])
+
+
+def test_the_parity_cases_cover_every_op_of_one_or_two_operands():
+    elementary = {name for name, row in engine.OPS.items() if row.arity}
+    cases = [(name, ours, points) for name, ours, _, points in UNARY] + BINARY
+    assert ops_exercised(cases) >= elementary  # a row added to the table needs a case above
 
 
 @pytest.mark.parametrize(("base", "exponent"), [(1e-200, -1.5), (-1e-200, -1.0), (-1e-150, -2.0)])

@@ -14,10 +14,9 @@ import sys
 import graphviz
 import pytest
 
-from micrograd import engine
-from micrograd.engine import Value
+from micrograd.engine import OPS, Op, Value
 from micrograd.nn import MLP, Layer, Neuron
-from micrograd.viz import OP_LABELS, draw_dot
+from micrograd.viz import draw_dot
 
 # ---- reading DOT source -----------------------------------------------------------
 
@@ -126,42 +125,21 @@ def test_a_value_used_by_two_ops_has_an_edge_into_each():
     assert {e for e in edges(drawing) if e[0] == "v0"} == {("v0", "v1op"), ("v0", "v2op")}
 
 
-def _every_op(x: Value, y: Value) -> dict[str, Value]:
-    """One result of each op the engine has, keyed by its op name."""
-    return {
-        "+": x + y,
-        "-": x - y,
-        "*": x * y,
-        "/": x / y,
-        "**": x**y,
-        "r-": 1 - x,
-        "r/": 1 / x,
-        "r**": 2**x,
-        "neg": -x,
-        "abs": abs(x),
-        "relu": x.relu(),
-        "tanh": x.tanh(),
-        "sigmoid": x.sigmoid(),
-        "exp": x.exp(),
-        "log": x.log(),
-        "sqrt": x.sqrt(),
-        "sum": Value.sum([x, y, x]),
-        "dot": Value.dot([x, y], [y, x], x),
-        "dot-relu": Value.dot([x, y], [y, x], x, activation="relu"),
-        "dot-tanh": Value.dot([x, y], [y, x], x, activation="tanh"),
-        "dot-sigmoid": Value.dot([x, y], [y, x], x, activation="sigmoid"),
-    }
+def _example_of(row: Op, x: Value, y: Value) -> Value:
+    """A node of the op `row`, with operands x (and y)."""
+    if row.name == "sum":
+        return Value.sum([x, y, x])
+    if row.name.startswith("dot"):  # "dot", or a fused neuron "dot-<activation>"
+        return Value.dot([x, y], [y, x], x, activation=row.name[len("dot-") :] or None)
+    return row(x) if row.arity == 1 else row(x, y)
 
 
-def test_every_op_of_the_engine_has_a_label():
-    # the engine's own list of ops: those with a derivative rule, and the fused ones
-    engine_ops = set(engine._VALUE_RULES) | set(engine._ACTIVATION_SLOPE_RULES) | {"sum"}
-    assert engine_ops == set(OP_LABELS)
-
-
-def test_every_op_is_drawn_with_its_label():
-    results = _every_op(Value(2.0, label="x"), Value(3.0, label="y"))
-    assert {v.op for v in results.values()} == set(OP_LABELS)
+def test_every_op_of_the_engine_is_drawn_with_its_symbol_or_its_formula():
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    for row in OPS.values():
+        (oval,) = ovals(draw_dot(_example_of(row, x, y))).values()
+        expected = f"x {row.symbol} y" if row.arity == 2 and not row.commutative else row.symbol
+        assert oval == expected, row
 
 
 @pytest.mark.parametrize(
@@ -182,16 +160,23 @@ def test_every_op_is_drawn_with_its_label():
     ],
 )
 def test_an_op_whose_operand_order_does_not_matter_shows_its_symbol(op, expected):
-    result = _every_op(Value(2.0, label="x"), Value(3.0, label="y"))[op]
+    result = _example_of(OPS[op], Value(2.0, label="x"), Value(3.0, label="y"))
     assert list(ovals(draw_dot(result)).values()) == [expected]
 
 
 @pytest.mark.parametrize(
-    ("op", "expected"),
-    [("-", "x - y"), ("/", "x / y"), ("**", "x ** y"), ("r-", "1 - x"), ("r/", "1 / x")],
+    ("make", "expected"),
+    [
+        (lambda x, y: x - y, "x - y"),
+        (lambda x, y: x / y, "x / y"),
+        (lambda x, y: x**y, "x ** y"),
+        (lambda x, y: 1 - x, "1 - x"),
+        (lambda x, y: 1 / x, "1 / x"),
+    ],
+    ids=["x-y", "x/y", "x**y", "1-x", "1/x"],
 )
-def test_an_op_whose_operand_order_matters_spells_out_the_formula(op, expected):
-    result = _every_op(Value(2.0, label="x"), Value(3.0, label="y"))[op]
+def test_an_op_whose_operand_order_matters_spells_out_the_formula(make, expected):
+    result = make(Value(2.0, label="x"), Value(3.0, label="y"))
     assert list(ovals(draw_dot(result)).values()) == [expected]
 
 

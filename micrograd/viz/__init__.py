@@ -7,7 +7,7 @@
     step_through(loss)                      # Jupyter: Prev / Next through the sweep
 
 The package has one module per job:
-- text:    how ops, numbers and formulas are written (op_symbol is the one op -> symbol lookup);
+- text:    how ops, numbers and formulas are written (symbols from micrograd.engine.OPS);
 - drawing: draw_dot, the DOT drawing of a graph (micrograd.render turns it into a picture);
 - frames:  step_through, the backward pass as frames and captions;
 - widget:  Jupyter's Prev / Next buttons over those frames.
@@ -24,10 +24,8 @@ from micrograd.engine import (
 )
 from micrograd.viz.drawing import draw_dot
 from micrograd.viz.frames import Frame, StepThrough, step_through
-from micrograd.viz.text import OP_LABELS
 
 __all__ = [
-    "OP_LABELS",
     "draw_dot",
     "forward_steps",
     "backward_steps",

@@ -20,12 +20,12 @@ import graphviz
 from micrograd.engine import Value, topological_order
 from micrograd.render import Drawing
 from micrograd.viz.text import (
-    ORDERED_OPS,
     dot_label,
     format_constant,
     format_number,
     formula,
     op_symbol,
+    order_matters,
     record_label,
 )
 
@@ -385,7 +385,7 @@ def _layer_box(drawing: graphviz.Digraph, layer: int | None) -> Iterator[graphvi
 
 def _op_label(v: Value, names: Mapping[Value, str]) -> str:
     """The text of v's op oval: the op's symbol, or for - / ** the whole formula."""
-    return dot_label(formula(v, names) if v.op in ORDERED_OPS else op_symbol(v.op))
+    (dot_label,)
 
 
 def _record_label(name: str, data: float, grad: float, options: DrawOptions) -> str:

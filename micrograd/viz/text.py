@@ -1,7 +1,6 @@
 """How drawings and step tables write things: op symbols, numbers, formulas, record fields.
 
-Every op-name -> symbol lookup goes through op_symbol(), so that the engine's op
-table can take it over in one line.
+Every op-name -> symbol lookup reads the engine's op table (micrograd.engine.OPS).
 """
 
 from __future__ import annotations
@@ -11,11 +10,11 @@ from collections.abc import Mapping, Sequence
 
 import graphviz
 
-from micrograd.engine import Value
+from micrograd.engine import OPS, Value
 
 __all__ = [
-    "OP_LABELS",
     "op_symbol",
+    "order_matters",
     "format_number",
     "format_constant",
     "formula",
@@ -24,41 +23,18 @@ __all__ = [
     "record_label",
 ]
 
-# How each op is written in its oval. Ops not listed are shown by their name.
-OP_LABELS = {
-    "+": "+",
-    "-": "-",
-    "*": "*",
-    "/": "/",
-    "**": "**",
-    "r-": "-",  # c - x
-    "r/": "/",  # c / x
-    "r**": "**",  # c ** x
-    "neg": "neg",
-    "abs": "abs",
-    "relu": "relu",
-    "tanh": "tanh",
-    "sigmoid": "sigmoid",
-    "exp": "exp",
-    "log": "log",
-    "sqrt": "sqrt",
-    "sum": "Σ",
-    "dot": "w·x+b",
-    # a whole neuron fused into one node: the activation of its w·x+b
-    "dot-relu": "relu(w·x+b)",
-    "dot-tanh": "tanh(w·x+b)",
-    "dot-sigmoid": "sigmoid(w·x+b)",
-}
-
-# Ops whose operand order matters. Graphviz places an op's inputs where the layout
-# suits it, so their ovals spell out the order: "#3 - 1", "1 - x", "a / b".
-ORDERED_OPS = frozenset({"-", "/", "**", "r-", "r/", "r**"})
-_INFIX_OPS = frozenset({"+", "-", "*", "/", "**", "r-", "r/", "r**"})
-
 
 def op_symbol(op: str) -> str:
     """How a drawing writes the op named `op`: "*", "Σ", "tanh(w·x+b)"... (its name if unknown)."""
-    return OP_LABELS.get(op, op)
+    row = OPS.get(op)
+    return op if row is None else row.symbol
+
+
+def order_matters(op: str) -> bool:
+    """Whether the op's operands cannot be swapped (-, /, **). Graphviz places an op's
+    inputs where the layout suits it, so their ovals spell the order out: "1 - x"."""
+    row = OPS.get(op)
+    return row is not None and row.arity == 2 and not row.commutative
 
 
 def format_number(x: float, decimals: int | None = None) -> str:
@@ -79,12 +55,9 @@ def format_constant(c: float) -> str:
 def formula(v: Value, names: Mapping[Value, str]) -> str:
     """How v was computed, in names: "#3 * 2", "tanh(#4)", "Σ(#1, #2, #3)"."""
     parts = [names[o] if isinstance(o, Value) else format_constant(o) for o in v.operands]
-    if v.op in _INFIX_OPS and len(parts) == 2:
-        return f"{parts[0]} {op_symbol(v.op)} {parts[1]}"
-    if v.op == "neg":
-        return f"-{parts[0]}"
-    if v.op == "abs":
-        return f"|{parts[0]}|"
+    row = OPS.get(v.op)
+    if row is not None and row.formula is not None and len(parts) == row.arity:
+        return row.formula.format(*parts)
     if len(parts) > 8:
         parts = [*parts[:6], "...", parts[-1]]
     return f"{op_symbol(v.op)}({', '.join(parts)})"
