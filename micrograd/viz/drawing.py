@@ -385,7 +385,7 @@ def _layer_box(drawing: graphviz.Digraph, layer: int | None) -> Iterator[graphvi
 
 def _op_label(v: Value, names: Mapping[Value, str]) -> str:
     """The text of v's op oval: the op's symbol, or for - / ** the whole formula."""
-    (dot_label,)
+    return dot_label(formula(v, names) if order_matters(v.op) else op_symbol(v.op))
 
 
 def _record_label(name: str, data: float, grad: float, options: DrawOptions) -> str:
