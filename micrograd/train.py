@@ -8,6 +8,7 @@ parameters against it. `fit` repeats that, records a `History`, and shows progre
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -96,7 +97,9 @@ def fit(
       must be the model's (or some of them, to train only those).
     - `steps` (optimizer steps) or `epochs` (passes over the data): give one.
     - `batch_size`: None is full-batch gradient descent (one step per epoch); a
-      number is stochastic gradient descent on shuffled mini-batches (drawn from `seed`).
+      number is stochastic gradient descent on shuffled mini-batches, drawn from `seed`
+      and counted from `optimizer.step_count`: an optimizer restored from a checkpoint
+      continues with the batches an uninterrupted run would have had (for an int seed).
     - `schedule`: sets `optimizer.lr = schedule(optimizer.step_count)` before each step;
       each rate must be a finite number > 0, as any lr (else an error before the step).
     - `reg`: adds the L2 penalty `reg * Σ p²` to the loss.
@@ -138,7 +141,7 @@ def fit(
 
     penalised = model.parameters()  # the L2 penalty is on the whole model
     history = History()
-    stream = _stream(X, y, batch_size, seed)
+    stream = _stream(X, y, batch_size, seed, start=optimizer.step_count)
     with _progress(total_steps, progress) as bar, _cyclic_gc_paused():
         for step, (X_batch, y_batch) in zip(range(total_steps), stream):
             if schedule is not None:  # a function of the user's: name it if it errs
@@ -245,15 +248,23 @@ def _total_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
     return int_at_least("epochs", epochs, 1) * per_epoch
 
 
-def _stream(X: Sequence, y: Sequence, batch_size: int | None, seed: Seed) -> Iterator:
-    """Batches for step after step: the whole data every time, or shuffled mini-batches
-    with a new order every epoch."""
+def _stream(X: Sequence, y: Sequence, batch_size: int | None, seed: Seed, start: int) -> Iterator:
+    """Batches for step after step from step `start` on: the whole data every time, or
+    shuffled mini-batches with a new order every epoch.
+
+    Step k gets the same batch whichever step the run starts from, so training resumed
+    from a checkpoint (the optimizer's step_count) sees the batches it would have seen.
+    """
     if batch_size is None:
         while True:
             yield X, y
     rng = random_source(seed)  # one generator for all epochs: a new order each time
+    epochs_done, batches_done = divmod(start, math.ceil(len(X) / batch_size))
+    for _ in range(epochs_done):  # draw the orders of the epochs before `start`, unused
+        batches(X, y, batch_size, seed=rng)
     while True:
-        yield from batches(X, y, batch_size, seed=rng)
+        yield from itertools.islice(batches(X, y, batch_size, seed=rng), batches_done, None)
+        batches_done = 0
 
 
 def _parameter_name(model: Module, parameter: Value) -> str:

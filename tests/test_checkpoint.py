@@ -125,6 +125,28 @@ def test_model_and_optimizer_state_resume_training_exactly(tmp_path, make):
     assert bits(resumed) == bits(straight)
 
 
+@pytest.mark.parametrize("stop_after", [1, 3, 4, 6])  # inside an epoch of 3 batches, or at its end
+def test_mini_batch_training_resumes_exactly_with_the_same_data_order(tmp_path, stop_after):
+    X, y = make_moons(10, seed=0)
+    y = [2 * t - 1 for t in y]
+    options = {"batch_size": 4, "seed": 5, "progress": False}
+
+    straight = MLP(2, [8, 1], rng=random.Random(2))
+    fit(straight, X, y, optimizer=Adam(straight.parameters(), lr=0.05), steps=8, **options)
+
+    first = MLP(2, [8, 1], rng=random.Random(2))
+    first_optimizer = Adam(first.parameters(), lr=0.05)
+    fit(first, X, y, optimizer=first_optimizer, steps=stop_after, **options)
+    first.save(tmp_path / "half.json", first_optimizer)
+
+    resumed = MLP(2, [8, 1], rng=random.Random(99))
+    resumed_optimizer = Adam(resumed.parameters(), lr=0.05)
+    resumed.restore(tmp_path / "half.json", resumed_optimizer)
+    fit(resumed, X, y, optimizer=resumed_optimizer, steps=8 - stop_after, **options)
+
+    assert bits(resumed) == bits(straight)
+
+
 def test_a_checkpoint_saved_after_a_schedule_ended_can_be_restored(tmp_path):
     X, y = make_moons(20, seed=0)
     model = MLP(2, [4, 1], rng=random.Random(0))
