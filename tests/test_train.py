@@ -6,6 +6,8 @@ import gc
 import math
 import random
 import sys
+import threading
+import weakref
 
 import pytest
 
@@ -177,6 +179,30 @@ def test_fit_leaves_the_garbage_collector_as_it_found_it(enabled):
         assert gc.isenabled() == enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_fit_lets_the_collector_free_another_threads_cyclic_garbage_while_it_trains():
+    X, y = moons(100)
+    freed = threading.Event()
+    freed_during_fit = []
+
+    class Node:
+        pass
+
+    def make_cyclic_garbage():
+        node = Node()
+        node.itself = node  # only the collector can free it
+        weakref.finalize(node, freed.set)
+
+    def at_each_step(step, history):
+        if step == 0:
+            worker = threading.Thread(target=make_cyclic_garbage)
+            worker.start()
+            worker.join()
+        freed_during_fit.append(freed.is_set())
+
+    fit(demo_model(), X, y, steps=60, callbacks=[at_each_step], progress=False)
+    assert any(freed_during_fit), "fit kept the collector from freeing another thread's cycle"
 
 
 # ---- divergence -------------------------------------------------------------------------------------
