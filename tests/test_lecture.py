@@ -427,3 +427,27 @@ def test_a_derivative_that_cannot_take_values_says_how_to_write_it(op_table):
     assert x.grad == 1.0 / (1.0 + 0.3**2)
     with pytest.raises(TypeError, match=r"derivative rule of 'arctan' cannot be applied to Values"):
         grad(x.arctan(), [x], create_graph=True)
+
+
+def test_a_registered_activation_with_a_torch_module_is_exported_to_pytorch(op_table):
+    torch = pytest.importorskip("torch")
+    from micrograd.torch import from_torch, to_torch
+
+    register_softplus(activation=True, torch="Softplus")
+    model = MLP(2, [3, 1], activation="softplus")
+    net = to_torch(model)
+    assert isinstance(net[1], torch.nn.Softplus)
+    x = [0.5, -1.5]
+    with torch.no_grad():
+        out = net(torch.tensor([x], dtype=torch.float64)).item()
+    assert out == pytest.approx(model(x).data, rel=1e-12)
+    assert from_torch(net).layers[0].neurons[0].activation == "softplus"
+
+
+def test_a_registered_activation_without_a_torch_module_is_refused_by_name(op_table):
+    pytest.importorskip("torch")
+    from micrograd.torch import to_torch
+
+    register_softplus(activation=True)
+    with pytest.raises(ValueError, match=r"'softplus', which has no PyTorch module"):
+        to_torch(MLP(2, [3, 1], activation="softplus"))

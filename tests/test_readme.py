@@ -80,7 +80,7 @@ def test_the_readme_has_python_blocks_to_check():
     "code", [code for _, code in PYTHON_BLOCKS], ids=[heading for heading, _ in PYTHON_BLOCKS]
 )
 def test_each_python_block_runs_as_written_and_writes_only_what_it_says(
-    code, tmp_path, monkeypatch
+    code, tmp_path, monkeypatch, op_table
 ):
     for module in re.findall(r"^import (\w+)|^from (\w+)", code, flags=re.M):
         name = module[0] or module[1]
