@@ -145,7 +145,8 @@ def make_blobs(
         centers = [[rng.uniform(-5.0, 5.0), rng.uniform(-5.0, 5.0)] for _ in range(centers)]
     else:
         centers = _points("centers", centers)
-    points, labels = [], []
+    points: Points = []
+    labels: list[int] = []
     for k, size in enumerate(_split_evenly(n, len(centers))):
         points.extend(list(centers[k]) for _ in range(size))
         labels.extend([k] * size)

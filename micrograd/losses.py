@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 from micrograd._checks import number_at_least
 from micrograd.engine import Value
@@ -65,7 +65,7 @@ def _check_scores(loss: str, name: str, scores: Sequence) -> None:
         _check_number(loss, f"{name}[{i}]", s)
 
 
-def _plain(label: object) -> object:
+def _plain(label: Any) -> Any:
     """A label as a Python number: numpy's integers (any `numbers.Integral`) become int
     and its floats float, so arithmetic with Values stays Python's."""
     if isinstance(label, bool) or not isinstance(label, Real):
@@ -73,7 +73,7 @@ def _plain(label: object) -> object:
     return int(label) if isinstance(label, Integral) else float(label)
 
 
-def _shape(x: object) -> str:
+def _shape(x: Any) -> str:
     return f"a list of {len(x)}" if _is_row(x) else "one number"
 
 
@@ -88,7 +88,8 @@ def mse(predictions: Sequence[Output | Sequence[Output]], targets: Sequence) -> 
     target of the same shape; the mean is over every number.
     """
     _check_batch("mse", predictions, targets)
-    squares = []
+    squares: list[Value] = []
+    p: Any  # one number, or a list of them (checked below)
     for i, (p, t) in enumerate(zip(predictions, targets)):
         if _is_row(p) != _is_row(t):
             got = f"a list of {len(t)}" if _is_row(t) else f"{type(t).__name__} {t!r}"
@@ -186,9 +187,9 @@ def cross_entropy(logits: Sequence[Sequence[Output]], labels: Sequence[int]) -> 
                 f"cross_entropy labels must be class indices 0..{len(row) - 1}, "
                 f"got {y!r} at labels[{i}]"
             )
-        row = [_as_value(z) for z in row]
-        m = max(z.data for z in row)  # a constant: shifting by it changes no gradient
-        shifted = [z - m for z in row]
+        values = [_as_value(z) for z in row]
+        m = max(z.data for z in values)  # a constant: shifting by it changes no gradient
+        shifted = [z - m for z in values]
         log_sum_exp = Value.sum(s.exp() for s in shifted).log()
         losses.append(log_sum_exp - shifted[y])
     return _mean(losses)

@@ -19,7 +19,7 @@ __all__ = ["predict", "predicted_class", "accuracy", "Score"]
 Score = Union[float, Sequence[float]]
 
 
-def predict(model: Module, X: Sequence[Sequence[float]]) -> list[Score]:
+def predict(model: Module, X: Sequence[Sequence[float]]) -> list[float | list[float]]:
     """The model's outputs for every row, as plain numbers (a list per row for a model
     with several outputs). Computed under no_grad: no graph is kept."""
     with no_grad():
@@ -33,7 +33,7 @@ def predicted_class(score: Score | Value | Sequence[Value]) -> int:
     if isinstance(score, (list, tuple)):
         numbers = [float(s) for s in score]
         return max(range(len(numbers)), key=numbers.__getitem__)
-    return 1 if float(score) > 0 else 0
+    return 1 if float(score) > 0 else 0  # type: ignore[arg-type]  # one score: a number
 
 
 def accuracy(scores: Sequence, labels: Sequence) -> float:

@@ -11,7 +11,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from os import PathLike
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 
 from micrograd import checkpoint
 from micrograd._checks import excerpt, finite_number, int_at_least, shortened
@@ -62,6 +62,10 @@ class Module:
     `from_config()`, which is what `load` uses.
     """
 
+    def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
+        """The module's output for one row of inputs: each kind of module computes its own."""
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
+
     def children(self) -> dict[str, Child]:
         """What this module is made of, by attribute name: a parameter (a Value), a
         module, or a list of either. Their order is the order of `parameters()`."""
@@ -75,7 +79,8 @@ class Module:
         named = []
         for attribute, child in self.children().items():
             many = isinstance(child, (list, tuple))
-            for i, part in enumerate(child if many else [child]):
+            parts = cast("Sequence[Value | Module]", child if many else [child])
+            for i, part in enumerate(parts):
                 name = f"{attribute}.{i}" if many else attribute
                 if isinstance(part, Value):
                     named.append((name, part))
@@ -225,7 +230,7 @@ class Module:
         with interrupts_deferred():
             for p, x in zip(self.parameters(), values):
                 p.data = x
-            if optimizer is not None:
+            if optimizer is not None and saved.optimizer is not None:  # (checked above)
                 optimizer.load_state_dict(saved.optimizer)
 
 

@@ -176,7 +176,8 @@ class Optimizer:
                 )
             if isinstance(g, bool) or not isinstance(g, Real):
                 raise TypeError(f"params[{i}].grad must be a number, got {type(g).__name__} {g!r}")
-            if not math.isfinite(g):  # an int too large for a float: OverflowError
+            g = float(g)  # an int too large for a float: OverflowError
+            if not math.isfinite(g):
                 raise StepError(i, "gradient", g, type(self).__name__)
             grads.append(g)
         return grads
@@ -355,7 +356,7 @@ class Adam(Optimizer):
         self.v = [0.0] * len(self.params)
 
     def _check(self, hyperparameters: dict[str, Any]) -> dict[str, Any]:
-        checked = {"betas": _check_betas(hyperparameters["betas"])}
+        checked: dict[str, Any] = {"betas": _check_betas(hyperparameters["betas"])}
         checked["eps"] = positive_number("eps", hyperparameters["eps"])
         checked["weight_decay"] = number_at_least(
             "weight_decay", hyperparameters["weight_decay"], 0

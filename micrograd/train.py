@@ -286,11 +286,12 @@ def _parameter_name(model: Module, parameter: Value) -> str:
 def _progress(total: int, enabled: bool) -> Iterator:
     """A progress bar: tqdm's (its notebook form in Jupyter) if installed, else text;
     closed when the block ends, however it ends."""
+    bar: _NoProgress | _TextProgress | _TqdmProgress
     if not enabled:
         bar = _NoProgress()
     else:
         try:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
         except ImportError:
             bar = _TextProgress(total)
         else:
