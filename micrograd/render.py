@@ -89,7 +89,11 @@ class RenderTimeout(TimeoutError):
 
 
 def render_bytes(
-    source: str, format: str = "svg", engine: str = "dot", timeout: float | None = DEFAULT_TIMEOUT
+    source: str,
+    format: str = "svg",
+    engine: str = "dot",
+    timeout: float | None = DEFAULT_TIMEOUT,
+    neato_no_op: int | None = None,
 ) -> bytes:
     """Render DOT `source` to `format` ("svg", "png", ...) with find_renderer()'s program.
 
@@ -97,12 +101,15 @@ def render_bytes(
     renderer, graphviz.CalledProcessError (with the renderer's message) when it
     fails, e.g. on a format it cannot write (graphviz-pure writes no PDF), and
     RenderTimeout when it runs longer than `timeout` seconds (None: no limit);
-    the renderer is then stopped.
+    the renderer is then stopped. neato_no_op=2 (with engine "neato") draws nodes
+    and edges where their `pos` attributes put them, as graphviz's option of that name.
     """
     program = find_renderer()
     if program is None:
         raise _not_found()
     command = [program, f"-K{engine}", f"-T{format}"]
+    if neato_no_op:
+        command.append(f"-n{neato_no_op:d}")
     try:
         result = subprocess.run(
             command, input=source.encode("utf-8"), capture_output=True, timeout=timeout
@@ -126,10 +133,12 @@ class Drawing(graphviz.Digraph):
     pipe(), render() and Jupyter's inline display all go through render_bytes(),
     whichever program renders; with no renderer at all, Jupyter shows the DOT
     source and the install hint. `timeout` is the time limit in seconds (None:
-    no limit).
+    no limit); `neato_no_op` = 2 (with engine "neato") draws a drawing whose
+    nodes and edges have positions already.
     """
 
     timeout: float | None = DEFAULT_TIMEOUT
+    neato_no_op: int | None = None
 
     def __repr__(self) -> str:
         # graphviz's default repr shows a memory address, which would make saved
@@ -140,7 +149,7 @@ class Drawing(graphviz.Digraph):
         self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None
     ) -> bytes | str:
         """The rendered drawing as bytes, or as str given an `encoding` (see graphviz's pipe)."""
-        data = render_bytes(self.source, format or self.format, engine or self.engine, self.timeout)
+        data = self._render(format or self.format, engine)
         return data if encoding is None else data.decode(encoding)
 
     def render(
@@ -170,7 +179,7 @@ class Drawing(graphviz.Digraph):
             if filename is None:
                 filename = outfile.with_suffix(".gv")
         format = format or self.format
-        data = render_bytes(self.source, format, engine or self.engine, self.timeout)
+        data = self._render(format, engine)
         source_path = self.save(filename, directory=directory)
         result_path = str(outfile) if outfile is not None else f"{source_path}.{format}"
         with open(result_path, "wb") as file:
@@ -180,6 +189,11 @@ class Drawing(graphviz.Digraph):
         if view or quiet_view:
             graphviz.view(result_path, quiet=quiet_view)
         return result_path
+
+    def _render(self, format: str, engine: str | None) -> bytes:
+        return render_bytes(
+            self.source, format, engine or self.engine, self.timeout, self.neato_no_op
+        )
 
     def _repr_mimebundle_(
         self,

@@ -4,6 +4,8 @@
 - `file_route`: runs a test twice, once as checkpoints are written on Linux (an
   unnamed O_TMPFILE, named once whole) and once as elsewhere (a named temporary file).
 - `op_table`: leaves the op table as it found it, for tests that register ops.
+- `renderer`: runs a test once with each installed renderer (system dot, graphviz-pure),
+  the other hidden; skips a renderer that is not installed.
 """
 
 from __future__ import annotations
@@ -46,3 +48,18 @@ def op_table():
     engine.ACTIVATIONS.update(activations)
     for name in set(vars(Value)) - methods:
         delattr(Value, name)
+
+
+@pytest.fixture(params=["dot", "graphviz-pure"])
+def renderer(request, monkeypatch) -> str:
+    """The name of the one renderer micrograd.render will find during this test."""
+    render = pytest.importorskip("micrograd.render")
+    if request.param == "dot":
+        if render.find_dot() is None:
+            pytest.skip("system Graphviz (dot) is not installed")
+        monkeypatch.setattr(render, "find_graphviz_pure", lambda: None)
+    else:
+        if render.find_graphviz_pure() is None:
+            pytest.skip('graphviz-pure is not installed (pip install "micrograd[render]")')
+        monkeypatch.setattr(render, "find_dot", lambda: None)
+    return request.param

@@ -17,23 +17,6 @@ from micrograd import render
 from micrograd.engine import Value
 from micrograd.viz import draw_dot, step_through
 
-SYSTEM_DOT, GRAPHVIZ_PURE = render.find_dot(), render.find_graphviz_pure()
-
-
-@pytest.fixture(params=["dot", "graphviz-pure"])
-def renderer(request, monkeypatch):
-    """Each test runs once with each renderer that is installed, the other hidden."""
-    if request.param == "dot":
-        if SYSTEM_DOT is None:
-            pytest.skip("system Graphviz (dot) is not installed")
-        monkeypatch.setattr(render, "find_graphviz_pure", lambda: None)
-    else:
-        if GRAPHVIZ_PURE is None:
-            pytest.skip('graphviz-pure is not installed (pip install "micrograd[render]")')
-        monkeypatch.setattr(render, "find_dot", lambda: None)
-    return request.param
-
-
 SVG = "{http://www.w3.org/2000/svg}"
 
 # (what the user typed, what the picture shows)

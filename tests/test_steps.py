@@ -268,9 +268,9 @@ def test_step_through_passes_draw_options_to_its_frames():
     random.seed(0)
     model = MLP(2, [2, 1])
     loss = model([Value(1.0), Value(2.0)]) ** 2
-    frames = step_through(loss, model=model, cluster=True, rankdir="TB")
+    frames = step_through(loss, model=model, rankdir="TB", show_contributions=True)
     source = frames[1].draw().source
-    assert "rankdir=TB" in source and "subgraph cluster_L0" in source
+    assert "rankdir=TB" in source and "L0.N1.w[0]" in source
 
 
 def test_step_through_rejects_an_unknown_option():

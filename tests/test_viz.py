@@ -15,8 +15,9 @@ import graphviz
 import pytest
 
 from micrograd.engine import OPS, Op, Value
-from micrograd.nn import MLP, Layer, Neuron
-from micrograd.viz import draw_dot
+from micrograd.nn import MLP
+from micrograd.viz import draw_dot, step_through
+from micrograd.viz.drawing import DrawOptions, TracedGraph
 
 # ---- reading DOT source -----------------------------------------------------------
 
@@ -44,7 +45,7 @@ def edge_attributes(drawing: graphviz.Digraph) -> list[str]:
 
 def records(drawing: graphviz.Digraph) -> dict[str, str]:
     """Value boxes: node id -> label text."""
-    return {i: label(a) for i, a in nodes(drawing).items() if re.fullmatch(r"v\d+", i)}
+    return {i: label(a) for i, a in nodes(drawing).items() if re.fullmatch(r"v\d+(p\d+)?", i)}
 
 
 def ovals(drawing: graphviz.Digraph) -> dict[str, str]:
@@ -56,25 +57,6 @@ def label(attributes: str) -> str:
     match = re.search(r'label=("(?:[^"\\]|\\.)*"|\S+)', attributes)
     text = match.group(1)
     return text[1:-1] if text.startswith('"') else text
-
-
-def clusters(drawing: graphviz.Digraph) -> dict[str, set[str]]:
-    """Cluster name -> ids of the nodes declared inside it (nested clusters included)."""
-    members: dict[str, set[str]] = {}
-    open_clusters: list[str] = []
-    for line in drawing.source.splitlines():
-        start = re.match(r"^\s*subgraph (cluster_\w+) \{$", line)
-        if start:
-            open_clusters.append(start.group(1))
-            members[start.group(1)] = set()
-        elif line.strip() == "}" and open_clusters:
-            open_clusters.pop()
-        else:
-            match = _NODE.match(line)
-            if match and "->" not in line and match.group(1) not in ("node", "edge", "graph"):
-                for name in open_clusters:
-                    members[name].add(match.group(1))
-    return members
 
 
 def id_of(drawing: graphviz.Digraph, name: str) -> str:
@@ -392,60 +374,6 @@ def test_a_labelled_parameter_keeps_its_label():
     assert "bias" in names and "L1.N0.b" not in names
 
 
-def test_cluster_boxes_each_neuron_inside_its_layer():
-    model, x, loss = _mlp_loss()
-    boxes = clusters(draw_dot(loss, model=model, cluster=True))
-    assert set(boxes) == {"cluster_L0", "cluster_L1", *(f"cluster_N{k}" for k in range(4))}
-    assert boxes["cluster_L0"] == boxes["cluster_N0"] | boxes["cluster_N1"] | boxes["cluster_N2"]
-    assert boxes["cluster_L1"] == boxes["cluster_N3"]
-
-
-def test_a_neurons_box_holds_its_parameters_its_w_x_plus_b_and_its_activation():
-    model, x, loss = _mlp_loss()
-    drawing = draw_dot(loss, model=model, cluster=True)
-    box = clusters(drawing)["cluster_N1"]
-    box_ovals = sorted(text for i, text in ovals(drawing).items() if i in box)
-    assert box_ovals == ["tanh(w·x+b)"]  # the fused neuron: one node
-    box_names = {
-        records(drawing)[i].split(" | ")[0].strip("{ ") for i in box if i in records(drawing)
-    }
-    assert {"w[0]", "w[1]", "b"} <= box_names
-
-
-def test_inputs_and_the_loss_are_outside_every_box():
-    model, x, loss = _mlp_loss()
-    drawing = draw_dot(loss, model=model, cluster=True)
-    boxed = set().union(*clusters(drawing).values())
-    assert id_of(drawing, "x0") not in boxed
-    last = len(records(drawing)) - 1  # loss = (out - 1) ** 2 is v<last>, out - 1 just before
-    assert {i for i in ovals(drawing) if i not in boxed} == {f"v{last}op", f"v{last - 1}op"}
-
-
-def test_the_output_neuron_is_linear_and_its_box_says_so():
-    model, x, loss = _mlp_loss()
-    assert 'label="neuron 1.0 (linear)"' in draw_dot(loss, model=model, cluster=True).source
-
-
-def test_an_unfused_neurons_products_and_sums_are_all_in_its_box():
-    model, x, loss = _mlp_loss(fused=False)
-    drawing = draw_dot(loss, model=model, cluster=True)
-    box = clusters(drawing)["cluster_N0"]
-    box_ovals = sorted(text for i, text in ovals(drawing).items() if i in box)
-    assert box_ovals == ["*", "*", "+", "+", "tanh"]
-
-
-def test_a_layer_or_a_lone_neuron_can_be_the_model():
-    random.seed(0)
-    layer, neuron = Layer(2, 2), Neuron(2)
-    x = [Value(1.0), Value(2.0)]
-    assert set(clusters(draw_dot(Value.sum(layer(x)), model=layer, cluster=True))) == {
-        "cluster_L0",
-        "cluster_N0",
-        "cluster_N1",
-    }
-    assert set(clusters(draw_dot(neuron(x), model=neuron, cluster=True))) == {"cluster_N0"}
-
-
 def test_cluster_without_a_model_is_a_value_error():
     with pytest.raises(ValueError, match=r"cluster=True needs the model"):
         draw_dot(Value(1.0), cluster=True)
@@ -516,15 +444,83 @@ def test_import_micrograd_does_not_import_graphviz():
     assert result.stdout.split() == ["False", "False"]
 
 
-@pytest.mark.parametrize("fused", [True, False], ids=["fused", "elementary"])
-def test_an_l2_term_of_parameters_is_drawn_outside_the_neuron_boxes(fused):
-    model = MLP(2, [2, 1], fused=fused, rng=random.Random(0))
-    x = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
-    loss = (model(x) - 1.0) ** 2 + Value.sum(p * p for p in model.parameters())
-    drawing = draw_dot(loss, model=model, cluster=True)
-    in_boxes = set().union(*(ids for name, ids in clusters(drawing).items() if "_N" in name))
-    squares = {i for i, text in ovals(drawing).items() if text == "*" and i not in in_boxes}
-    assert len(squares) == model.num_parameters()  # every p*p is outside the boxes
-    if not fused:  # while each w*x of an unfused neuron is inside its box
-        inside = [i for i, text in ovals(drawing).items() if text == "*" and i in in_boxes]
-        assert len(inside) == 2 * 2 + 2
+# ---- expand: a fused neuron drawn as its elementary chain ---------------------------------------
+
+
+def _fused_and_elementary(activation: str, inputs: list) -> tuple:
+    """The same MLP built fused and elementary, after backward() of the same loss."""
+    losses = []
+    for fused in (True, False):
+        model = MLP(3, [4, 3, 1], activation=activation, fused=fused, rng=random.Random(3))
+        x = [Value(v, label=f"x{i}") if i % 2 == 0 else v for i, v in enumerate(inputs)]
+        loss = (model(x) - 0.5) ** 2
+        loss.backward()
+        losses.append((model, loss))
+    return losses
+
+
+def _chains(model, loss) -> list[list[tuple[str, float, float]]]:
+    """For each neuron: (op, data, grad) of every node of its chain, as a drawing has them."""
+    graph = TracedGraph(loss, DrawOptions(model=model, expand=True))
+    grad_of = graph.grads()
+    passes = sorted(graph.passes, key=lambda p: p.neuron)
+    return [[(graph.op_of(n), n.data, grad_of(n)) for n in p.nodes()] for p in passes]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_an_expanded_neuron_holds_the_floats_of_the_elementary_graph(activation):
+    (fused, fused_loss), (plain, plain_loss) = _fused_and_elementary(activation, [0.7, -1.3, 2.1])
+    assert len(_chains(fused, fused_loss)) == 4 + 3 + 1
+    # data and gradients bit for bit, node for node, relus that are off included
+    assert _chains(fused, fused_loss) == _chains(plain, plain_loss)
+
+
+def test_an_expanded_drawing_shows_the_numbers_of_the_elementary_drawing():
+    (fused, fused_loss), (plain, plain_loss) = _fused_and_elementary("tanh", [0.7, -1.3, 2.1])
+
+    def numbers(drawing):
+        return sorted(text.split(" | ", 1)[1] for text in records(drawing).values())
+
+    expanded = draw_dot(fused_loss, model=fused, expand=True, show_contributions=True)
+    elementary = draw_dot(plain_loss, model=plain, show_contributions=True)
+    assert numbers(expanded) == numbers(elementary)
+    unnamed = [
+        sorted(re.sub(r"#\d+", "#", t) for t in ovals(d).values()) for d in (expanded, elementary)
+    ]
+    assert unnamed[0] == unnamed[1]
+    assert sorted(edge_attributes(expanded)) == sorted(edge_attributes(elementary))
+
+
+def test_expanded_parts_are_named_by_what_they_compute():
+    (fused, fused_loss), _ = _fused_and_elementary("tanh", [0.7, -1.3, 2.1])
+    names = {
+        text.split(" | ")[0].strip("{ ")
+        for text in records(draw_dot(fused_loss, model=fused, expand=True)).values()
+    }
+    assert {
+        "L0.N2 w[1]·x[1]",
+        "L0.N2 b + w[0]·x[0]",
+        "L0.N2 … + w[1]·x[1]",
+        "L0.N2 w·x + b",
+    } <= names
+
+
+def test_expand_without_a_model_expands_every_fused_node():
+    x = [Value(1.0, label="a"), Value(2.0, label="b")]
+    w = [Value(0.5), Value(-0.25)]
+    y = Value.dot(w, x, Value(0.1), activation="tanh")
+    y.backward()
+    assert sorted(ovals(draw_dot(y, expand=True)).values()) == ["*", "*", "+", "+", "tanh"]
+
+
+def test_a_frame_shows_an_expanded_neurons_gradients_once_its_node_has_passed_them_on():
+    random.seed(0)
+    model = MLP(2, [1], activation="tanh")
+    loss = model([Value(1.0), Value(2.0)]) * 3
+    frames = step_through(loss, model=model, expand=True)
+    graph = frames.graph
+    (chain,) = graph.passes
+    parts = [n for n in chain.nodes() if n is not chain.output]
+    before, after = graph.grads(frames.grads_at(1), {frames.steps[0].node}), graph.grads()
+    assert [before(p) for p in parts] == [0.0] * len(parts)  # step 1: only the * 3 is done
+    assert all(after(p) != 0.0 for p in parts)

@@ -4,26 +4,27 @@ Each Value is a box `name | data | grad` and each operation a small oval between
 its operands and its result. A Value without a label is named `#i`, its position
 in the order of computation (micrograd.engine.topological_order): the same names
 appear in the step-through tables. The drawing is DOT text held by a
-graphviz.Digraph; micrograd.render turns it into a picture.
+graphviz.Digraph; micrograd.render turns it into a picture. Graphviz's `dot`
+lays out a plain drawing; a drawing shaped like the network (cluster=True) is
+laid out by micrograd.viz.layout, and Graphviz only draws it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import graphviz
-
 from micrograd.engine import Value, topological_order
 from micrograd.render import Drawing
+from micrograd.viz.layout import NetworkLayout, Shape
+from micrograd.viz.neurons import NeuronPass, Node, Part, find_passes, model_neurons
 from micrograd.viz.text import (
     dot_label,
     format_constant,
     format_number,
-    formula,
+    op_formula,
     op_symbol,
     order_matters,
     record_label,
@@ -54,9 +55,11 @@ _HIGHLIGHT_STYLE = {"color": "#c026d3", "penwidth": "3"}
 _POSITIVE_RGB = (33, 102, 172)  # blue: increasing this node increases the root
 _NEGATIVE_RGB = (178, 24, 43)  # red: increasing this node decreases the root
 _NAN_COLOR = "#d1d5db"
-
-
-# ---- drawing ------------------------------------------------------------------
+_BOX_STYLES = {  # the boxes around a layer and around each neuron, in a network-shaped drawing
+    "layer": {"style": "dashed", "color": "#6b7280", "fontsize": "11"},
+    "neuron": {"style": "rounded", "color": "#9ca3af", "fontsize": "10"},
+}
+_LEGEND = "fill: blue = positive grad, red = negative; darker = larger |grad|"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class DrawOptions:
     cluster: bool = False
     color_grad: bool = False
     show_contributions: bool = False
+    expand: bool = False
 
     def __post_init__(self) -> None:
         if self.rankdir not in _RANKDIRS:
@@ -83,10 +87,15 @@ class DrawOptions:
                 f"model must have parameters() (an MLP, Layer, Neuron or Module), "
                 f"got {type(self.model).__name__}"
             )
-        if self.cluster and not _model_neurons(self.model):
+        if self.cluster and not model_neurons(self.model):
             raise ValueError(
                 "cluster=True needs the model whose neurons to box: "
                 "draw_dot(root, model=mlp, cluster=True) with an MLP, Layer or Neuron"
+            )
+        if self.cluster and self.rankdir != "LR":
+            raise ValueError(
+                f"cluster=True draws the network left to right: rankdir must be 'LR', "
+                f"got {self.rankdir!r}"
             )
 
 
@@ -103,6 +112,7 @@ def draw_dot(
     cluster: bool = False,
     color_grad: bool = False,
     show_contributions: bool = False,
+    expand: bool = False,
 ) -> Drawing:
     """A drawing of everything `root` was computed from, as a graphviz.Digraph.
 
@@ -118,17 +128,23 @@ def draw_dot(
     - highlight: a Value (or several) to outline in magenta.
     - max_nodes: a larger graph raises ValueError rather than making Graphviz
       grind for minutes on a picture nobody can read; None for no limit.
-    - model, cluster: with cluster=True, box each neuron (its parameters, its
-      w·x+b and its activation) and each layer of `model`.
+    - model, cluster: with cluster=True, draw the graph shaped like the network:
+      inputs in order on the left, then each layer of `model` as a column (a
+      dashed box), its neurons top to bottom in index order, each in a box
+      titled like "layer 0 · neuron 2 (tanh)" holding its weights in order, its
+      bias last, and the nodes that compute it. One forward pass only.
     - color_grad: fill each Value by its gradient: blue positive, red negative,
       darker for larger magnitude (relative to the largest in the drawing).
     - show_contributions: label each operand -> op edge with what the last
       backward pass sent along it (local derivative x the result's grad): a
       Value used twice shows both contributions, which add up to its grad.
+    - expand: draw each fused neuron (one Value.dot node) as the w[i]·x[i]
+      products, running sums and activation that fused=False would build, with
+      the numbers those nodes would hold, gradients included.
     """
     options = DrawOptions(
         rankdir, format, show_data, show_grad, max_nodes, model, cluster, color_grad,
-        show_contributions,
+        show_contributions, expand,
     )  # fmt: skip
     return draw_graph(TracedGraph(root, options), options, _highlighted(highlight))
 
@@ -165,98 +181,94 @@ def _trace(root: Value, max_nodes: int | None) -> list[Value]:
     return order
 
 
-def _model_neurons(model: Any) -> list[tuple[int | None, int, Any]]:
-    """(layer index, neuron index, neuron) for each neuron of an MLP, Layer or Neuron."""
-    if model is None:
-        return []
-    if hasattr(model, "layers"):  # an MLP
-        return [
-            (i, j, neuron)
-            for i, layer in enumerate(model.layers)
-            for j, neuron in enumerate(layer.neurons)
-        ]
-    if hasattr(model, "neurons"):  # a Layer
-        return [(0, j, neuron) for j, neuron in enumerate(model.neurons)]
-    if hasattr(model, "w") and hasattr(model, "b"):  # a Neuron
-        return [(None, 0, model)]
-    return []  # some other Module: its parameters are styled, not named or boxed
-
-
-def _assign_neurons(order: list[Value], neurons: list) -> dict[Value, int]:
-    """Which neuron (an index into `neurons`) computed each node, by identity of parameters.
-
-    A neuron owns its parameters and the nodes that compute it: fused, its one
-    node (w·x+b, or σ(w·x+b)); unfused, each w*x (one of its weights times a
-    non-parameter), the + that adds its bias to the first, each + that adds
-    another of its w*x, and its activation applied to that sum. Everything else,
-    such as a loss or an L2 term p*p computed from parameters, belongs to no neuron.
-    """
-    owner: dict[Value, int] = {}
-    bias_of: dict[Value, int] = {}
-    for k, (_, _, neuron) in enumerate(neurons):
-        for p in neuron.parameters():
-            owner.setdefault(p, k)
-        bias_of.setdefault(neuron.b, k)
-    parameters = set(owner)
-    summing: set[Value] = set()  # nodes that compute part of a neuron's Σ w·x + b
-    for v in order:
-        parents = v.parents
-        if not parents or v in owner:
-            continue
-        k = None
-        if v.op.startswith("dot"):  # a fused neuron: one node
-            k = next((owner[p] for p in parents if p in parameters), None)
-        elif v.op == "*" and len(parents) == 2:  # w * x, one of them a weight
-            weights = [p for p in parents if p in parameters]
-            if len(weights) == 1 and weights[0] not in bias_of:
-                k = owner[weights[0]]
-        elif v.op == "+" and len(parents) == 2:  # b + w*x, or (the sum so far) + w*x
-            first, term = parents
-            if term in summing and term.op == "*":
-                k = owner[term]
-                if bias_of.get(first) != k and not (first in summing and owner[first] == k):
-                    k = None
-        elif len(parents) == 1 and parents[0] in summing:
-            j = owner[parents[0]]
-            if v.op == getattr(neurons[j][2], "activation", None):
-                owner[v] = j  # the neuron's activation
-            continue
-        if k is not None:
-            owner[v] = k
-            summing.add(v)
-    return owner
-
-
 class TracedGraph:
-    """What every drawing of one root needs, worked out once: order, names, roles, boxes."""
+    """What every drawing of one root needs, worked out once: nodes, names, neurons.
+
+    `order` holds the nodes to draw, parents first: the Values root depends on,
+    and with expand=True the Parts of each fused neuron, just before its node.
+    Each node is drawn as op_of(node) applied to operands_of(node), which for an
+    expanded fused node is its activation (or last +) instead of Value.dot.
+    """
 
     def __init__(self, root: Value, options: DrawOptions) -> None:
         self.root = root
-        self.order = _trace(root, options.max_nodes)
-        self.ids = {v: f"v{i}" for i, v in enumerate(self.order)}
-        self.neurons = _model_neurons(options.model)
+        self.values = values = _trace(root, options.max_nodes)  # the Values alone
+        self.neurons = model_neurons(options.model)
         self.parameters = set(options.model.parameters()) if options.model is not None else set()
-        parameter_names = self._parameter_names(short=options.cluster)
-        self.names = {
-            v: str(v.label) if v.label else parameter_names.get(v) or f"#{i}"
-            for i, v in enumerate(self.order)
+        self.passes: list[NeuronPass] = []
+        if options.expand or options.cluster:
+            self.passes = find_passes(values, self.neurons, options.expand)
+        self._drawn_as = {p.output: p.drawn_as for p in self.passes if p.drawn_as is not None}
+        parts_of = {
+            p.output: [n for n in p.nodes() if isinstance(n, Part)]
+            for p in self.passes
+            if p.drawn_as is not None
         }
-        self.owner = _assign_neurons(self.order, self.neurons) if options.cluster else {}
+        self.order: list[Node] = []
+        self.ids: dict[Node, str] = {}
+        self.names: dict[Node, str] = {}
+        parameter_names = self._parameter_names(short=options.cluster)
+        part_prefix = self._part_prefixes(short=options.cluster)
+        for i, v in enumerate(values):
+            for k, part in enumerate(parts_of.get(v, ())):
+                self.order.append(part)
+                self.ids[part] = f"v{i}p{k}"
+                self.names[part] = part_prefix.get(v, "") + part.name
+            self.order.append(v)
+            self.ids[v] = f"v{i}"
+            self.names[v] = str(v.label) if v.label else parameter_names.get(v) or f"#{i}"
+
+    def op_of(self, v: Node) -> str:
+        return self._drawn_as[v][0] if v in self._drawn_as else v.op
+
+    def operands_of(self, v: Node) -> tuple:
+        return self._drawn_as[v][1] if v in self._drawn_as else tuple(v.operands)
+
+    def local_grads_of(self, v: Node) -> tuple:
+        return self._drawn_as[v][2] if v in self._drawn_as else tuple(v.local_grads)
+
+    def grads(
+        self, grads: Mapping[Value, float] | None = None, sent: set[Value] | None = None
+    ) -> Callable[[Node], float]:
+        """node -> its gradient: .grad, or `grads` for a frame where only `sent` have passed
+        theirs on. A Part's is its share of its fused node's, once that node has passed it on."""
+        value_grad = grads.__getitem__ if grads is not None else plain_grad
+
+        def grad_of(v: Node) -> float:
+            if isinstance(v, Part):
+                if sent is not None and v.origin not in sent:
+                    return 0.0
+                return 0.0 + v.slope * value_grad(v.origin)  # as backward() accumulates it
+            return value_grad(v)
+
+        return grad_of
 
     def _parameter_names(self, short: bool) -> dict[Value, str]:
         """w[j] and b for each neuron's parameters, prefixed by L<layer>.N<neuron> unless short."""
         names: dict[Value, str] = {}
-        for layer, j, neuron in self.neurons:
-            if short or len(self.neurons) == 1:
-                prefix = ""
-            elif layer is None:
-                prefix = f"N{j}."
-            else:
-                prefix = f"L{layer}.N{j}."
-            for i, w in enumerate(neuron.w):
-                names.setdefault(w, f"{prefix}w[{i}]")
-            names.setdefault(neuron.b, f"{prefix}b")
+        for entry, prefix in zip(self.neurons, self._neuron_prefixes(short)):
+            for i, w in enumerate(entry.neuron.w):
+                names.setdefault(w, f"{prefix}.w[{i}]" if prefix else f"w[{i}]")
+            names.setdefault(entry.neuron.b, f"{prefix}.b" if prefix else "b")
         return names
+
+    def _neuron_prefixes(self, short: bool) -> list[str]:
+        """L<layer>.N<neuron> for each neuron ("" when short, or for a lone neuron)."""
+        if short or len(self.neurons) == 1:
+            return [""] * len(self.neurons)
+        return [
+            f"N{e.index}" if e.layer is None else f"L{e.layer}.N{e.index}" for e in self.neurons
+        ]
+
+    def _part_prefixes(self, short: bool) -> dict[Value, str]:
+        """For each expanded fused node, what its Parts' names start with: "L0.N1 " or ""."""
+        prefixes = self._neuron_prefixes(short)
+        return {
+            p.output: f"{prefixes[p.neuron]} "
+            if p.neuron is not None and prefixes[p.neuron]
+            else ""
+            for p in self.passes
+        }
 
 
 def draw_graph(
@@ -271,10 +283,64 @@ def draw_graph(
     For a frame part-way through a backward pass, `grads` (node -> grad) stands in
     for each node's .grad, and only the nodes in `sent` have passed theirs on.
     """
-    grad_of = grads.__getitem__ if grads is not None else plain_grad
+    grad_of = graph.grads(grads, sent)
     missing = highlight - graph.ids.keys()
     if missing:
         raise ValueError(f"highlight: {next(iter(missing))!r} is not in the graph being drawn")
+    largest = 0.0
+    if options.color_grad:
+        finite = [abs(grad_of(v)) for v in graph.order if math.isfinite(grad_of(v))]
+        largest = max(finite, default=0.0)
+
+    # What to draw: each node's box, and for an op result its oval and constant operands.
+    shapes: list[Shape] = []
+    for v in graph.order:
+        node_id = graph.ids[v]
+        style: dict[str, str] = {}
+        if v.is_leaf():
+            style.update(_PARAMETER_STYLE if v in graph.parameters else _INPUT_STYLE)
+        if options.color_grad:
+            style.update(style="filled", fillcolor=_gradient_color(grad_of(v), largest))
+        if v in highlight:
+            style.update(_HIGHLIGHT_STYLE)
+        fields = _record_fields(graph.names[v], v.data, grad_of(v), options)
+        shapes.append(Shape(node_id, "record", fields, style))
+        if v.is_leaf():
+            continue
+        op, operands = graph.op_of(v), graph.operands_of(v)
+        text = op_formula(op, operands, graph.names) if order_matters(op) else op_symbol(op)
+        shapes.append(Shape(f"{node_id}op", "oval", [text], _OP_STYLE))
+        for k, operand in enumerate(operands):
+            if not isinstance(operand, (Value, Part)):
+                shapes.append(
+                    Shape(f"{node_id}c{k}", "constant", [format_constant(operand)], _CONSTANT_STYLE)
+                )
+
+    # Edges, in the order of computation: operands -> op -> result.
+    edges: list[tuple[str, str, dict[str, str]]] = []
+    for v in graph.order:
+        if v.is_leaf():
+            continue
+        node_id = graph.ids[v]
+        locals_ = iter(graph.local_grads_of(v))
+        done = sent is None or (v.origin if isinstance(v, Part) else v) in sent
+        for k, operand in enumerate(graph.operands_of(v)):
+            if not isinstance(operand, (Value, Part)):
+                edges.append((f"{node_id}c{k}", f"{node_id}op", {}))
+                continue
+            local = next(locals_)
+            attrs = {}
+            if options.show_contributions and done:
+                contribution = local * grad_of(v)
+                attrs["label"] = dot_label(format_number(contribution))
+                if options.color_grad and contribution != 0 and not math.isnan(contribution):
+                    rgb = _POSITIVE_RGB if contribution > 0 else _NEGATIVE_RGB
+                    attrs["color"] = attrs["fontcolor"] = "#{:02x}{:02x}{:02x}".format(*rgb)
+            edges.append((graph.ids[operand], f"{node_id}op", attrs))
+        edges.append((f"{node_id}op", node_id, {}))
+
+    if options.cluster:
+        return _network_drawing(graph, options, shapes, edges)
     drawing = Drawing(format=options.format)
     drawing.attr(rankdir=options.rankdir)
     # At most one pass per node of dot's x-positioning (network simplex): a Value reused
@@ -283,63 +349,60 @@ def draw_graph(
     drawing.attr(nslimit="1")
     drawing.attr("node", shape="record", fontsize="11")
     drawing.attr("edge", fontsize="9")
-    largest = 0.0
     if options.color_grad:
-        finite = [abs(grad_of(v)) for v in graph.order if math.isfinite(grad_of(v))]
-        largest = max(finite, default=0.0)
-        drawing.attr(
-            label=dot_label("fill: blue = positive grad, red = negative; darker = larger |grad|"),
-            fontsize="10",
-        )
-
-    def add_node(target: graphviz.Digraph, v: Value) -> None:
-        """v's box, and for an op result its oval and constant operands, into target."""
-        node_id = graph.ids[v]
-        style = {}
-        if v.is_leaf():
-            style.update(_PARAMETER_STYLE if v in graph.parameters else _INPUT_STYLE)
-        if options.color_grad:
-            style.update(style="filled", fillcolor=_gradient_color(grad_of(v), largest))
-        if v in highlight:
-            style.update(_HIGHLIGHT_STYLE)
-        target.node(node_id, _record_label(graph.names[v], v.data, grad_of(v), options), **style)
-        if v.is_leaf():
-            return
-        target.node(f"{node_id}op", _op_label(v, graph.names), **_OP_STYLE)
-        for k, operand in enumerate(v.operands):
-            if not isinstance(operand, Value):
-                target.node(
-                    f"{node_id}c{k}", dot_label(format_constant(operand)), **_CONSTANT_STYLE
-                )
-
-    # Nodes: each neuron's inside its box (inside its layer's), in model order; then the rest.
-    if graph.owner:
-        _add_boxes(drawing, graph, add_node)
-    for v in graph.order:
-        if v not in graph.owner:
-            add_node(drawing, v)
-
-    # Edges, in the order of computation: operands -> op -> result.
-    for v in graph.order:
-        if v.is_leaf():
-            continue
-        node_id = graph.ids[v]
-        locals_ = iter(v.local_grads)
-        for k, operand in enumerate(v.operands):
-            if not isinstance(operand, Value):
-                drawing.edge(f"{node_id}c{k}", f"{node_id}op")
-                continue
-            local = next(locals_)
-            attrs = {}
-            if options.show_contributions and (sent is None or v in sent):
-                contribution = local * grad_of(v)
-                attrs["label"] = dot_label(format_number(contribution))
-                if options.color_grad and contribution != 0 and not math.isnan(contribution):
-                    rgb = _POSITIVE_RGB if contribution > 0 else _NEGATIVE_RGB
-                    attrs["color"] = attrs["fontcolor"] = "#{:02x}{:02x}{:02x}".format(*rgb)
-            drawing.edge(graph.ids[operand], f"{node_id}op", **attrs)
-        drawing.edge(f"{node_id}op", node_id)
+        drawing.attr(label=dot_label(_LEGEND), fontsize="10")
+    across = options.rankdir in ("LR", "RL")
+    for shape in shapes:
+        drawing.node(shape.id, _dot_label_of(shape, across), **shape.style)
+    for tail, head, attrs in edges:
+        drawing.edge(tail, head, **attrs)
     return drawing
+
+
+def _network_drawing(
+    graph: TracedGraph,
+    options: DrawOptions,
+    shapes: list[Shape],
+    edges: list[tuple[str, str, dict[str, str]]],
+) -> Drawing:
+    """The drawing shaped like the network: every node placed by NetworkLayout, edges too."""
+    layout = NetworkLayout(graph, shapes, edges)
+    drawing = Drawing(format=options.format, engine="neato")
+    drawing.neato_no_op = 2  # every node and edge has its position: draw them there
+    # edges first, so that boxes and titles are drawn over them and stay readable
+    drawing.attr(outputorder="edgesfirst", bgcolor="white")
+    # every node is filled (white unless styled), to hide the edges that pass behind it
+    drawing.attr("node", shape="record", fontsize="11", fixedsize="true", style="filled")
+    drawing.attr("node", fillcolor="white")
+    drawing.attr("edge", fontsize="9")
+    if options.color_grad:
+        drawing.attr(label=dot_label(_LEGEND), fontsize="10", labelloc="b")
+    for box in layout.boxes:
+        drawing.node(box.id, "", shape="box", **_BOX_STYLES[box.kind], **layout.node_attrs(box.id))
+        drawing.node(
+            f"{box.id}title",
+            dot_label(box.title),
+            shape="plaintext",
+            style="filled",
+            fillcolor="white",
+            fontsize=_BOX_STYLES[box.kind]["fontsize"],
+            **layout.node_attrs(f"{box.id}title"),
+        )
+    for shape in layout.shapes:
+        attrs = {**shape.style, **layout.node_attrs(shape.id)}
+        drawing.node(shape.id, _dot_label_of(shape, across=False), **attrs)
+    for tail, head, attrs in layout.routed_edges():
+        drawing.edge(tail, head, **attrs)
+    return drawing
+
+
+def _dot_label_of(shape: Shape, across: bool) -> str:
+    """The DOT label of a shape: a record's fields, or its one line of text."""
+    if shape.kind == "record":
+        # A record's fields run across the rank direction; braces turn them a quarter turn,
+        # so that they read left to right in LR and RL drawings too.
+        return record_label(shape.text, across)
+    return dot_label(shape.text[0])
 
 
 def plain_grad(v: Value) -> float:
@@ -348,56 +411,14 @@ def plain_grad(v: Value) -> float:
     return g.data if isinstance(g, Value) else g
 
 
-def _add_boxes(drawing: graphviz.Digraph, graph: TracedGraph, add_node) -> None:
-    """A labelled box (a Graphviz cluster) per neuron, inside one per layer, with its nodes."""
-    members: dict[int, list[Value]] = {}  # neuron -> its nodes, in the order of computation
-    for v in graph.order:
-        if v in graph.owner:
-            members.setdefault(graph.owner[v], []).append(v)
-    layers: dict[int | None, list[int]] = {}  # layer -> its neurons that appear in the graph
-    for k in sorted(members):
-        layers.setdefault(graph.neurons[k][0], []).append(k)
-    for layer, neurons in layers.items():
-        with _layer_box(drawing, layer) as layer_box:
-            for k in neurons:
-                _, j, neuron = graph.neurons[k]
-                label = f"neuron {j}" if layer is None else f"neuron {layer}.{j}"
-                activation = getattr(neuron, "activation", "")
-                label += f" ({activation})" if activation else ""
-                with layer_box.subgraph(name=f"cluster_N{k}") as box:
-                    box.attr(
-                        label=dot_label(label), style="rounded", color="#9ca3af", fontsize="10"
-                    )
-                    for v in members[k]:
-                        add_node(box, v)
-
-
-@contextmanager
-def _layer_box(drawing: graphviz.Digraph, layer: int | None) -> Iterator[graphviz.Digraph]:
-    """A dashed, labelled box for one layer; the drawing itself for a lone Neuron (no layer)."""
-    if layer is None:
-        yield drawing
-        return
-    with drawing.subgraph(name=f"cluster_L{layer}") as box:
-        box.attr(label=dot_label(f"layer {layer}"), style="dashed", color="#6b7280", fontsize="11")
-        yield box
-
-
-def _op_label(v: Value, names: Mapping[Value, str]) -> str:
-    """The text of v's op oval: the op's symbol, or for - / ** the whole formula."""
-    return dot_label(formula(v, names) if order_matters(v.op) else op_symbol(v.op))
-
-
-def _record_label(name: str, data: float, grad: float, options: DrawOptions) -> str:
-    """`name | data 1.2345 | grad -0.5000`: one row of fields whatever the rankdir."""
+def _record_fields(name: str, data: float, grad: float, options: DrawOptions) -> list[str]:
+    """`name`, `data 1.2345`, `grad -0.5000`: the fields of a Value's box."""
     fields = [name]
     if options.show_data:
         fields.append(f"data {format_number(data, 4)}")
     if options.show_grad:
         fields.append(f"grad {format_number(grad, 4)}")
-    # A record's fields run across the rank direction; braces turn them a quarter turn,
-    # so that they read left to right in LR and RL drawings too.
-    return record_label(fields, across=options.rankdir in ("LR", "RL"))
+    return fields
 
 
 def _gradient_color(grad: float, largest: float) -> str:

@@ -48,11 +48,11 @@ def step_through(
     options = DrawOptions(**draw_options)
     graph = TracedGraph(root, options)
     if zero_grad:
-        for v in graph.order:
+        for v in graph.values:
             if v.is_leaf():
                 v.grad = 0.0
     steps_iter = backward_steps(root)
-    start = {v: plain_grad(v) for v in graph.order}  # root.grad is 1 and interior grads 0 now
+    start = {v: plain_grad(v) for v in graph.values}  # root.grad is 1 and interior grads 0 now
     return StepThrough(graph, options, start, list(steps_iter), widget)
 
 

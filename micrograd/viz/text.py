@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import graphviz
 
@@ -18,6 +19,7 @@ __all__ = [
     "format_number",
     "format_constant",
     "formula",
+    "op_formula",
     "visible",
     "dot_label",
     "record_label",
@@ -52,15 +54,20 @@ def format_constant(c: float) -> str:
     return f"{c + 0.0:.6g}"
 
 
-def formula(v: Value, names: Mapping[Value, str]) -> str:
+def formula(v: Value, names: Mapping[Any, str]) -> str:
     """How v was computed, in names: "#3 * 2", "tanh(#4)", "Σ(#1, #2, #3)"."""
-    parts = [names[o] if isinstance(o, Value) else format_constant(o) for o in v.operands]
-    row = OPS.get(v.op)
+    return op_formula(v.op, v.operands, names)
+
+
+def op_formula(op: str, operands: Sequence, names: Mapping[Any, str]) -> str:
+    """op applied to operands (nodes, named by `names`, and plain numbers), as written."""
+    parts = [format_constant(o) if isinstance(o, (int, float)) else names[o] for o in operands]
+    row = OPS.get(op)
     if row is not None and row.formula is not None and len(parts) == row.arity:
         return row.formula.format(*parts)
     if len(parts) > 8:
         parts = [*parts[:6], "...", parts[-1]]
-    return f"{op_symbol(v.op)}({', '.join(parts)})"
+    return f"{op_symbol(op)}({', '.join(parts)})"
 
 
 def visible(text: str) -> str:

@@ -1,0 +1,578 @@
+"""Placing a drawing shaped like the network: every node's position, every edge's curve.
+
+Graphviz's `dot` decides the order of the nodes in each column itself, and system
+Graphviz and graphviz-pure decide differently, so a drawing shaped like the
+network is laid out here and Graphviz (its "nop2" engine) only draws it:
+
+    inputs  | layer 0                        | layer 1     | the rest (loss, ...)
+    x[0]    |  neuron 0: w[0] w[1] b -> σ -> |  neuron 0   |
+    x[1]    |  neuron 1: ...                 |             |
+
+Inputs stand in order in the leftmost column. Each layer is a band of columns in
+a dashed box; its neurons are stacked top to bottom in index order, each in a box
+with its weights in order and its bias last, one row each. A fused neuron is its
+parameters, its oval and its result; an elementary one (fused=False, or expand=True)
+is, on row i, w[i], the product w[i]·x[i] and the running sum that adds it, then
+the activation. Whatever the network's outputs feed (a loss) follows on the right,
+one column per step. Coordinates are points, y growing downwards until written out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from micrograd.engine import Value
+from micrograd.viz.neurons import NeuronPass, Part
+from micrograd.viz.text import format_constant
+
+if TYPE_CHECKING:  # only for type hints: drawing imports this module
+    from micrograd.viz.drawing import TracedGraph
+
+__all__ = ["Shape", "Box", "NetworkLayout", "text_width"]
+
+ROW = 40.0  # distance between the rows of a neuron: a box is 24 points high
+# Within a row, the parameter's box sits a little high and the input that pairs with
+# it runs in a lane just below it, so that inputs pass under the parameters, not through.
+PARAMETER_DY = -7.0
+LANE_DY = 11.0
+OP_DY = 2.0
+GAP = 22.0  # between a column and the next
+BAND_GAP = 64.0  # between the bands of two layers, where their edges cross
+TITLE = 16.0  # height of a box's title
+PAD = 8.0  # space inside a box around what it holds
+ARROW = 8.0  # length of an arrowhead
+
+
+@dataclass
+class Shape:
+    """One node to draw: a Value's record (fields), an op's oval, or a plain number."""
+
+    id: str
+    kind: str  # "record", "oval" or "constant"
+    text: list[str]  # a record's fields, or the one line of an oval or constant
+    style: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Box:
+    """A titled box around a layer or a neuron: its extent in points (y grows downwards)."""
+
+    id: str
+    kind: str  # "layer" or "neuron"
+    title: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+def text_width(text: str, fontsize: float) -> float:
+    """A generous estimate of the width of `text` in points, for a serif font.
+
+    Generous, because nodes have fixed sizes: Graphviz's fonts differ between
+    machines (Times, DejaVu Serif), and text wider than its box would spill out.
+    """
+    em = 0.0
+    for char in text:
+        if char in "ijl.,:;|!'()[]· ":
+            em += 0.36
+        elif char in "mwMW—":
+            em += 0.92
+        elif char.isupper() or not char.isascii():
+            em += 0.76
+        else:
+            em += 0.62
+    return em * fontsize
+
+
+def _size(shape: Shape) -> tuple[float, float]:
+    """(width, height) of a shape in points, from its text."""
+    if shape.kind == "record":
+        return sum(text_width(t, 11) + 14 for t in shape.text), 24.0
+    if shape.kind == "oval":
+        return text_width(shape.text[0], 10) * 1.2 + 18, 22.0
+    return text_width(shape.text[0], 10) + 8, 16.0
+
+
+class NetworkLayout:
+    """Positions for the shapes of one network-shaped drawing, boxes, and curves for its edges.
+
+    `shapes` and `edges` are what the drawing draws (ids as in TracedGraph: "v3",
+    its oval "v3op", its constant operands "v3c1"). A plain number given to the
+    first layer as an input becomes one shared node per input, "x[i] = ...", in
+    the inputs column; `shapes` and `edges` here are the drawing's, so adjusted.
+    """
+
+    def __init__(
+        self,
+        graph: TracedGraph,
+        shapes: Sequence[Shape],
+        edges: Sequence[tuple[str, str, dict[str, str]]],
+    ) -> None:
+        self.graph = graph
+        self.boxes: list[Box] = []
+        self.position: dict[str, tuple[float, float]] = {}
+        self.size = {shape.id: _size(shape) for shape in shapes}
+        passes = self._one_pass_per_neuron(graph.passes)
+        self._in_pass = {graph.ids[n]: p for p in passes for n in p.nodes()}
+        layers: dict[Any, list[NeuronPass]] = {}
+        for p in sorted(passes, key=lambda p: p.neuron):
+            layers.setdefault(graph.neurons[p.neuron].layer, []).append(p)
+        bands = list(layers.values())
+        shared = self._shared = self._shared_inputs(bands[0] if bands else [], shapes)
+        self._lanes: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+        # edges with a path of their own: in an elementary neuron sum -> next + and
+        # bias -> first +; a constant into its oval
+        self._special: dict[tuple[str, str], str | float] = {}
+        replaced = {old for old in shared if old in self.size}
+        self.shapes = [s for s in shapes if s.id not in replaced] + list(shared.values())
+        for new in shared.values():
+            self.size[new.id] = _size(new)
+        self.edges = [(shared[t].id if t in shared else t, h, a) for t, h, a in edges]
+        for p in passes:  # a fused neuron's oval grows with its inputs, to spread their arrows
+            if p.fused is not None:
+                op = f"{graph.ids[p.fused]}op"
+                arrows = sum(1 for _, head, _ in self.edges if head == op)
+                self.size[op] = (
+                    self.size[op][0],
+                    min(max(22.0, 7.0 * arrows), ROW * len(p.inputs)),
+                )
+        self._inputs_of = {}  # head id -> the tails of its edges, in order
+        for tail, head, _ in self.edges:
+            self._inputs_of.setdefault(head, []).append(tail)
+
+        x = self._place_inputs(bands, shared)
+        for band in bands:
+            x = self._place_band(band, x + BAND_GAP)
+        self._place_rest(x + BAND_GAP)
+        self._place_constants()
+        self._to_graphviz_coordinates()
+        self._routes = self._route_edges()
+
+    # ---- what is drawn where ---------------------------------------------------------------
+
+    def node_attrs(self, node_id: str) -> dict[str, str]:
+        """Graphviz attributes that put a node where the layout placed it, at its size."""
+        x, y = self.position[node_id]
+        w, h = self.size[node_id]
+        return {"pos": f"{x:.1f},{y:.1f}", "width": f"{w / 72:.3f}", "height": f"{h / 72:.3f}"}
+
+    def routed_edges(self) -> list[tuple[str, str, dict[str, str]]]:
+        """Every edge with its attributes and its curve (pos, and lp for a label)."""
+        return [(t, h, {**a, **r}) for (t, h, a), r in zip(self.edges, self._routes)]
+
+    # ---- the parts of the picture ----------------------------------------------------------------
+
+    def _one_pass_per_neuron(self, passes: list[NeuronPass]) -> list[NeuronPass]:
+        seen: dict[int, int] = {}
+        for p in passes:
+            if p.neuron is not None:
+                seen[p.neuron] = seen.get(p.neuron, 0) + 1
+        for k, count in seen.items():
+            if count > 1:
+                raise ValueError(
+                    f"cluster=True draws one forward pass through the model, but "
+                    f"{self.graph.neurons[k].title.split(' (')[0]} computes {count} times "
+                    f"in this graph (a batch?): draw the output or loss of one example"
+                )
+        return [p for p in passes if p.neuron is not None]
+
+    def _shared_inputs(self, first_band: list[NeuronPass], shapes) -> dict[str, Shape]:
+        """Constant-operand node id -> the shared node "x[i] = c" of the first layer's input i."""
+        by_index: dict[tuple[int, float], Shape] = {}
+        shared: dict[str, Shape] = {}
+        style = {"shape": "plaintext", "fontsize": "10", "fontcolor": "#374151"}
+        for p in first_band:
+            for i, x in enumerate(p.inputs):
+                if isinstance(x, (Value, Part)):
+                    continue
+                node = by_index.setdefault(
+                    (i, x),
+                    Shape(
+                        f"x{i}c{len(by_index)}",
+                        "constant",
+                        [f"x[{i}] = {format_constant(x)}"],
+                        style,
+                    ),
+                )
+                for old in self._constant_ids_of_input(p, i):
+                    shared[old] = node
+        return shared
+
+    def _constant_ids_of_input(self, p: NeuronPass, i: int) -> list[str]:
+        """The ids of the constant nodes that stand for input i of pass p."""
+        ids = self.graph.ids
+        if p.fused is not None:
+            node = ids[p.fused]
+            n_weights = len(p.inputs)
+            return [f"{node}c{n_weights + i}"]  # Value.dot's operands: weights, inputs, bias
+        product = p.products[i]
+        k = 1 if self.graph.operands_of(product)[0] is not p.inputs[i] else 0
+        return [f"{ids[product]}c{k}"]
+
+    def _place_inputs(self, bands, shared: dict[str, Shape]) -> float:
+        """The inputs column, in input order, centred on y = 0; returns its right edge."""
+        column: list[str] = []
+        if bands:
+            for i in range(max(len(p.inputs) for p in bands[0])):
+                for p in bands[0]:
+                    if i >= len(p.inputs):
+                        continue
+                    x = p.inputs[i]
+                    if isinstance(x, (Value, Part)):
+                        node_id = self.graph.ids[x]
+                    else:
+                        node_id = shared[self._constant_ids_of_input(p, i)[0]].id
+                    if node_id not in column and node_id not in self._in_pass:
+                        column.append(node_id)
+        width = max((self.size[i][0] for i in column), default=0.0)
+        pitch = ROW + 8
+        for row, node_id in enumerate(column):
+            self.position[node_id] = (width / 2, (row - (len(column) - 1) / 2) * pitch)
+        self._inputs = column
+        return width
+
+    def _place_band(self, band: list[NeuronPass], left: float) -> float:
+        """One layer: its neurons stacked in a dashed box; returns the band's right edge."""
+        ids = self.graph.ids
+        elementary = any(p.fused is None for p in band)
+        with_activation = any(p.activation is not None and p.fused is None for p in band)
+        # the band's columns, left to right, and the nodes each holds
+        columns: dict[str, list[str]] = {
+            name: [] for name in ("P", "M", "MV", "S", "SV", "A", "AV")
+        }
+        for p in band:
+            neuron = self.graph.neurons[p.neuron].neuron
+            columns["P"] += [ids[v] for v in (*neuron.w, neuron.b) if v in ids]
+            if p.fused is not None:
+                columns["A"].append(f"{ids[p.fused]}op")
+                columns["AV"].append(ids[p.fused])
+                continue
+            columns["M"] += [f"{ids[v]}op" for v in p.products]
+            columns["MV"] += [ids[v] for v in p.products]
+            columns["S"] += [f"{ids[v]}op" for v in p.sums]
+            columns["SV"] += [ids[v] for v in p.sums]
+            if p.activation is not None:
+                columns["A"].append(f"{ids[p.activation]}op")
+                columns["AV"].append(ids[p.activation])
+        order = ["P", "M", "MV", "S", "SV", "A", "AV"] if elementary else ["P", "A", "AV"]
+        if elementary and not with_activation:
+            order = order[:5]
+        centre: dict[str, float] = {}
+        widths: dict[str, float] = {}
+        x = left + 2 * PAD
+        for name in order:
+            width = widths[name] = max((self.size[i][0] for i in columns[name]), default=0.0)
+            centre[name] = x + width / 2
+            x += width + (GAP if name in ("P", "MV", "SV") else GAP * 0.75)
+        right = x - GAP * 0.75 + PAD
+        # rows: each neuron's weights, one a row, then its bias
+        blocks: list[tuple[NeuronPass, float, float]] = []
+        height = 0.0
+        for p in band:
+            rows = len(p.inputs) + 1
+            block = TITLE + rows * ROW
+            blocks.append((p, height, block))
+            height += block + PAD
+        total = height - PAD + TITLE + 2 * PAD
+        top = -total / 2
+        layer = self.graph.neurons[band[0].neuron].layer
+        if layer is not None:
+            self.boxes.append(
+                Box(f"layer{layer}", "layer", _layer_title(layer, self._layer_count()),
+                    left, top, right + PAD, top + total)
+            )  # fmt: skip
+        for p, offset, block in blocks:
+            entry = self.graph.neurons[p.neuron]
+            box_top = top + TITLE + PAD + offset
+            self.boxes.append(
+                Box(f"neuron{p.neuron}", "neuron", entry.title, left + PAD, box_top, right, box_top + block)
+            )  # fmt: skip
+
+            def row_y(r: float, box_top: float = box_top) -> float:
+                return box_top + TITLE + (r + 0.5) * ROW
+
+            n = len(p.inputs)
+            for r, v in enumerate((*entry.neuron.w, entry.neuron.b)):
+                if v in ids:
+                    self.position[ids[v]] = (centre["P"], row_y(r) + PARAMETER_DY)
+            gate = (left + PAD, centre["P"] + widths["P"] / 2 + 4)  # where lanes start and end
+            if p.fused is not None:
+                self.position[f"{ids[p.fused]}op"] = (centre["A"], row_y((n - 1) / 2) + OP_DY)
+                self.position[ids[p.fused]] = (centre["AV"], row_y((n - 1) / 2) + OP_DY)
+                heads = [f"{ids[p.fused]}op"] * n
+            else:
+                for r, v in enumerate(p.products):
+                    self.position[f"{ids[v]}op"] = (centre["M"], row_y(r) + OP_DY)
+                    self.position[ids[v]] = (centre["MV"], row_y(r) + OP_DY)
+                first_sum_row = n - len(p.sums)  # with no bias, the first sum adds products 0, 1
+                for r, v in enumerate(p.sums, start=first_sum_row):
+                    self.position[f"{ids[v]}op"] = (centre["S"], row_y(r) + OP_DY)
+                    self.position[ids[v]] = (centre["SV"], row_y(r) + OP_DY)
+                if p.activation is not None:
+                    self.position[f"{ids[p.activation]}op"] = (centre["A"], row_y(n - 1) + OP_DY)
+                    self.position[ids[p.activation]] = (centre["AV"], row_y(n - 1) + OP_DY)
+                heads = [f"{ids[v]}op" for v in p.products]
+                corridor = (centre["MV"] + widths["MV"] / 2 + centre["S"] - widths["S"] / 2) / 2
+                for before, after in zip(p.sums, p.sums[1:]):
+                    self._special[(ids[before], f"{ids[after]}op")] = "chain"
+                bias = entry.neuron.b
+                if p.sums and bias in ids and bias in self.graph.operands_of(p.sums[0]):
+                    self._special[(ids[bias], f"{ids[p.sums[0]]}op")] = corridor
+            for r, (x, head) in enumerate(zip(p.inputs, heads)):
+                tail = self._input_id(p, r, x)
+                self._lanes.setdefault((tail, head), []).append((row_y(r) + LANE_DY, *gate))
+        return right + PAD
+
+    def _input_id(self, p: NeuronPass, i: int, x) -> str:
+        """The id of the node drawn for input i of pass p."""
+        if isinstance(x, (Value, Part)):
+            return self.graph.ids[x]
+        old = self._constant_ids_of_input(p, i)[0]
+        return self._shared[old].id if old in self._shared else old
+
+    def _layer_count(self) -> int:
+        layers = {e.layer for e in self.graph.neurons}
+        return len(layers)
+
+    def _place_rest(self, left: float) -> None:
+        """Every node not yet placed: left of the network if it leads to it, else right of it."""
+        graph = self.graph
+        placed_values = [v for v in graph.order if graph.ids[v] in self.position]
+        before = self._ancestors_of(placed_values)
+        rest = [v for v in graph.order if graph.ids[v] not in self.position]
+        left_part = [v for v in rest if v in before]
+        right_part = [v for v in rest if v not in before]
+        self._place_levels(right_part, left, rightwards=True)
+        inputs_left = min(
+            (self.position[i][0] - self.size[i][0] / 2 for i in self._inputs), default=0.0
+        )
+        self._place_levels(list(reversed(left_part)), inputs_left - BAND_GAP, rightwards=False)
+
+    def _ancestors_of(self, nodes) -> set:
+        """The nodes, not yet placed, that the given nodes are computed from."""
+        graph = self.graph
+        found: set = set()
+        stack = list(nodes)
+        while stack:
+            v = stack.pop()
+            for o in graph.operands_of(v) if not v.is_leaf() else ():
+                if (
+                    isinstance(o, (Value, Part))
+                    and o not in found
+                    and graph.ids[o] not in self.position
+                ):
+                    found.add(o)
+                    stack.append(o)
+        return found
+
+    def _place_levels(self, nodes: list, edge: float, rightwards: bool) -> None:
+        """Place nodes in columns stepping away from x = edge, each after what it depends on.
+
+        Rightwards, a node's level is one more than its operands' (placed ones count
+        as level 0); leftwards, one more than its users'. A node's row is the mean
+        of its neighbours' rows, pushed down past the nodes already in its column.
+        """
+        graph = self.graph
+        level: dict[Any, int] = {}
+        users: dict[Any, list] = {}
+        for v in graph.order:
+            for o in graph.operands_of(v) if not v.is_leaf() else ():
+                if isinstance(o, (Value, Part)):
+                    users.setdefault(o, []).append(v)
+        members = set(nodes)
+        for v in nodes:
+            if rightwards:
+                neighbours = (
+                    [o for o in graph.operands_of(v) if isinstance(o, (Value, Part))]
+                    if not v.is_leaf()
+                    else []
+                )
+            else:
+                neighbours = users.get(v, [])
+            level[v] = 1 + max((level.get(n, 0) for n in neighbours if n in members), default=0)
+        columns: dict[int, list] = {}
+        for v in nodes:
+            columns.setdefault(level[v], []).append(v)
+        x = edge
+        for lv in sorted(columns):
+            column = columns[lv]
+            widths = [self._unit_width(v) for v in column]
+            width = max(widths)
+            bottom = -math.inf
+            wanted = []
+            for v in column:
+                if rightwards:
+                    neighbours = (
+                        [o for o in graph.operands_of(v) if isinstance(o, (Value, Part))]
+                        if not v.is_leaf()
+                        else []
+                    )
+                else:
+                    neighbours = users.get(v, [])
+                ys = [
+                    self.position[graph.ids[n]][1]
+                    for n in neighbours
+                    if graph.ids[n] in self.position
+                ]
+                wanted.append((sum(ys) / len(ys) if ys else 0.0, v))
+            for y, v in sorted(wanted, key=lambda item: item[0]):
+                y = max(y, bottom + ROW + 16)
+                bottom = y
+                self._place_unit(v, x if rightwards else x - width, width, y)
+            x = x + width + GAP if rightwards else x - width - GAP
+
+    def _unit_width(self, v) -> float:
+        """Width of a node's box with its oval before it (a leaf: its box alone)."""
+        node_id = self.graph.ids[v]
+        width = self.size[node_id][0]
+        if not v.is_leaf():
+            width += self.size[f"{node_id}op"][0] + GAP * 0.75
+        return width
+
+    def _place_unit(self, v, left: float, width: float, y: float) -> None:
+        """A node's oval and box, right-aligned in a column [left, left + width] at row y."""
+        node_id = self.graph.ids[v]
+        w = self.size[node_id][0]
+        self.position[node_id] = (left + width - w / 2, y)
+        if not v.is_leaf():
+            ow = self.size[f"{node_id}op"][0]
+            self.position[f"{node_id}op"] = (left + width - w - GAP * 0.75 - ow / 2, y)
+
+    def _place_constants(self) -> None:
+        """Each constant operand just above the oval it feeds, which it drops into."""
+        for shape in self.shapes:
+            if shape.id in self.position:
+                continue
+            head = next(h for t, h, _ in self.edges if t == shape.id)
+            hx, hy = self.position[head]
+            h = self.size[shape.id][1]
+            self.position[shape.id] = (hx, hy - self.size[head][1] / 2 - h / 2 - 10)
+            self._special[(shape.id, head)] = "drop"
+
+    def _to_graphviz_coordinates(self) -> None:
+        """Shift everything to positive coordinates and turn y upwards, as Graphviz has it."""
+        lefts = [x - self.size[i][0] / 2 for i, (x, _) in self.position.items()]
+        lefts += [b.left for b in self.boxes]
+        tops = [y - self.size[i][1] / 2 for i, (_, y) in self.position.items()]
+        tops += [b.top for b in self.boxes]
+        bottoms = [y + self.size[i][1] / 2 for i, (_, y) in self.position.items()]
+        bottoms += [b.bottom for b in self.boxes]
+        dx, top, bottom = 8 - min(lefts), min(tops), max(bottoms)
+        self._dx, self._bottom = dx, bottom
+
+        def flip(x: float, y: float) -> tuple[float, float]:
+            return x + dx, self._flip_y(y)
+
+        self.position = {i: flip(x, y) for i, (x, y) in self.position.items()}
+        for box in self.boxes:
+            cx, cy = flip((box.left + box.right) / 2, (box.top + box.bottom) / 2)
+            w, h = box.right - box.left, box.bottom - box.top
+            self.position[box.id] = (cx, cy)
+            self.size[box.id] = (w, h)
+            tw = text_width(box.title, 11) + 8
+            self.position[f"{box.id}title"] = (cx, cy + h / 2 - TITLE / 2 - 1)
+            self.size[f"{box.id}title"] = (tw, TITLE - 2)
+        self.height = bottom - top + 16
+
+    def _flip_y(self, y: float) -> float:
+        return self._bottom + 8 - y
+
+    def _route_edges(self) -> list[dict[str, str]]:
+        """A curve for each edge: out of the tail's right side, into the head's left side.
+
+        An input of a neuron first bends, in the gap before the neuron's box, into
+        its lane (under the weight it pairs with), runs along it past the
+        parameters, then bends into the oval. In an elementary neuron the running
+        sum steps down from each sum's box into the top of the next +, and the
+        bias climbs to the first + between the products and the sums. Edges into
+        the left side of one oval arrive spread along it, in the order of the
+        heights they come from.
+        """
+        ovals = {s.id for s in self.shapes if s.kind == "oval"}
+        lanes = {key: list(value) for key, value in self._lanes.items()}
+        paths: list[list[tuple[float, float, str]]] = []
+        spread: dict[str, list[int]] = {}  # head -> the edges that arrive on its left side
+        for k, (tail, head, _) in enumerate(self.edges):
+            tx, ty = self.position[tail]
+            tw, th = self.size[tail]
+            hx, hy = self.position[head]
+            hw, hh = self.size[head]
+            start = (tx + tw / 2, ty, "h")
+            special = self._special.get((tail, head))
+            if special == "chain":  # down from the sum's box into the top of the next +
+                paths.append([(tx - tw / 2 + 12, ty - th / 2, "v"), (hx, hy + hh / 2, "v")])
+                continue
+            if special == "drop":  # a constant, down into the top of its oval
+                paths.append([(tx, ty - th / 2, "v"), (hx, hy + hh / 2, "v")])
+                continue
+            lane = lanes.get((tail, head))
+            if special is not None:  # the bias: up the corridor at x = special's value
+                corridor = float(special) + self._dx
+                paths.append([start, (corridor, ty + 10, "v"), (corridor, hy - 6, "v")])
+            elif lane:  # y upwards now: flip the lane's height as the positions were
+                y, gate, past = lane.pop(0)
+                ly = self._flip_y(y)
+                paths.append([start, (gate + self._dx, ly, "h"), (past + self._dx, ly, "h")])
+            else:
+                paths.append([start])
+            spread.setdefault(head, []).append(k)
+        for head, ks in spread.items():
+            hx, hy = self.position[head]
+            w, h = self.size[head]
+            ks = sorted(ks, key=lambda k: -paths[k][-1][1])  # the highest first
+            for slot, k in enumerate(ks):
+                if len(ks) == 1:
+                    paths[k].append((hx - w / 2, hy, "h"))
+                    continue
+                # spread over the left side, from 50 degrees above horizontal to 50 below
+                angle = math.radians(130 + 100 * slot / (len(ks) - 1))
+                if head in ovals:
+                    end = (hx + w / 2 * math.cos(angle), hy + h / 2 * math.sin(angle), "h")
+                else:
+                    end = (hx - w / 2, hy + (h / 2 - 3) * math.sin(angle), "h")
+                paths[k].append(end)
+        return [
+            self._curve(path, "label" in attrs) for path, (_, _, attrs) in zip(paths, self.edges)
+        ]
+
+    def _curve(self, path: list[tuple[float, float, str]], labelled: bool) -> dict[str, str]:
+        """Graphviz's pos (and lp) for a path through points with horizontal ("h") or
+        vertical ("v") tangents: smooth bends between them, an arrowhead at the end."""
+        sx, (ex, ey, et) = path[0][0], path[-1]
+        if len(path) == 2 and et == "h" and ex - ARROW <= sx + 2:
+            return {}  # backwards: Graphviz draws it straight
+        if et == "h":
+            base = (ex - ARROW * math.copysign(1, ex - path[-2][0]), ey, et)
+        else:
+            base = (ex, ey - ARROW * math.copysign(1, ey - path[-2][1]), et)
+        path = [*path[:-1], base]  # the curve ends where the arrowhead starts
+        points = [path[0][:2]]
+        for (x0, y0, t0), (x1, y1, t1) in zip(path, path[1:]):
+            dx, dy = (x1 - x0) / 2, (y1 - y0) / 2
+            first = (x0 + dx, y0) if t0 == "h" else (x0, y0 + dy)
+            second = (x1 - dx, y1) if t1 == "h" else (x1, y1 - dy)
+            points += [first, second, (x1, y1)]
+        route = {"pos": f"e,{ex:.1f},{ey:.1f} " + " ".join(f"{x:.1f},{y:.1f}" for x, y in points)}
+        if labelled:
+            lx, ly = _bezier(points[-4:], 0.6)
+            route["lp"] = f"{lx:.1f},{ly + 7:.1f}"
+        return route
+
+
+def _layer_title(layer: int, count: int) -> str:
+    """`layer 0 · hidden` or `layer 1 · output`."""
+    role = "output" if layer == count - 1 else "hidden"
+    return f"layer {layer} · {role}"
+
+
+def _bezier(points: list[tuple[float, float]], t: float) -> tuple[float, float]:
+    """The point at t of a cubic Bézier curve."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
+    u = 1 - t
+    x = u**3 * x0 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t**3 * x3
+    y = u**3 * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t**3 * y3
+    return x, y

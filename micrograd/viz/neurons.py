@@ -1,0 +1,234 @@
+"""Finding a model's neurons in a graph, and drawing a fused neuron as its elementary chain.
+
+A drawing given `model=` names and styles its parameters; with `cluster=True` it
+lays the graph out like the network, which needs to know, for each neuron, which
+nodes of the graph compute it and what each of them is: the products w[i]·x[i],
+the running sums, the activation. find_passes() works that out, for neurons built
+with fused=False (one node per *, + and activation) and for fused ones (one
+Value.dot node), which `expand=True` turns into the same chain of Parts: stand-ins
+that hold the numbers the elementary graph would hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from micrograd.engine import Value, fused_parts
+
+__all__ = ["Part", "Node", "ModelNeuron", "NeuronPass", "model_neurons", "find_passes"]
+
+
+class Part:
+    """One node of a fused neuron drawn expanded, as `fused=False` would have built it.
+
+    `op` is "*", "+" or an activation name; `operands` are drawn nodes (Values or
+    Parts) and plain numbers, in the order written; `local_grads` are the local
+    derivatives for the operands that are nodes. `origin` is the fused node it
+    comes from: a Part's gradient is its share of the origin's gradient.
+    """
+
+    __slots__ = ("data", "op", "operands", "local_grads", "origin", "slope", "name")
+
+    label = ""  # a Part has no label of its own: drawings name it by its role
+
+    def __init__(
+        self,
+        data: float,
+        op: str,
+        operands: tuple,
+        local_grads: tuple[float, ...],
+        origin: Value,
+        slope: float,
+        name: str,
+    ) -> None:
+        self.data = data
+        self.op = op
+        self.operands = operands
+        self.local_grads = local_grads
+        self.origin = origin
+        self.slope = slope  # d(origin)/d(this part): its grad is slope * origin's grad
+        self.name = name
+
+    def is_leaf(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<Part {self.name}: {self.op} = {self.data!r}>"
+
+
+Node = Union[Value, Part]  # what a drawing draws: a Value of the graph, or a Part
+
+
+@dataclass(frozen=True)
+class ModelNeuron:
+    """A neuron of the model being drawn: `layer` None for a lone Neuron, `index` in its layer."""
+
+    layer: int | None
+    index: int
+    neuron: Any  # a micrograd.nn.Neuron, or anything with w, b and parameters()
+
+    @property
+    def activation(self) -> str:
+        return str(getattr(self.neuron, "activation", "") or "")
+
+    @property
+    def title(self) -> str:
+        """`layer 0 · neuron 3 (tanh)`: indices as in model.layers[0].neurons[3]."""
+        where = f"neuron {self.index}" if self.layer is None else (
+            f"layer {self.layer} · neuron {self.index}"
+        )  # fmt: skip
+        return f"{where} ({self.activation})" if self.activation else where
+
+
+@dataclass
+class NeuronPass:
+    """The nodes that compute one neuron for one input, in the order of the chain.
+
+    Elementary (fused=False or expanded): products[i] = w[i]·x[i], sums[0] = b +
+    products[0], sums[i] = sums[i-1] + products[i], then the activation (None for a
+    linear neuron). Fused and not expanded: only `fused`, the one Value.dot node.
+    `inputs[i]` is x[i]: a Value or a plain number.
+    """
+
+    neuron: int | None  # index into the list of model_neurons(); None: no neuron of the model
+    inputs: list = field(default_factory=list)
+    products: list = field(default_factory=list)
+    sums: list = field(default_factory=list)
+    activation: Node | None = None
+    fused: Value | None = None
+    # an expanded fused node, drawn as the chain's last node: (op, operands, local grads)
+    drawn_as: tuple[str, tuple, tuple] | None = None
+
+    @property
+    def output(self) -> Node:
+        """The node holding the neuron's output."""
+        if self.fused is not None:
+            return self.fused
+        if self.activation is not None:
+            return self.activation
+        return self.sums[-1]
+
+    def nodes(self) -> list[Node]:
+        """Every non-leaf node of the pass, parents first."""
+        if self.fused is not None:
+            return [self.fused]
+        chain: list[Node] = []
+        for i, product in enumerate(self.products):
+            chain.append(product)
+            if i < len(self.sums) and self.sums[i] not in chain:
+                chain.append(self.sums[i])
+        return chain + ([self.activation] if self.activation is not None else [])
+
+
+def model_neurons(model: Any) -> list[ModelNeuron]:
+    """Each neuron of an MLP, Layer or Neuron, in model order; [] for other models."""
+    if model is None:
+        return []
+    if hasattr(model, "layers"):  # an MLP
+        return [
+            ModelNeuron(i, j, neuron)
+            for i, layer in enumerate(model.layers)
+            for j, neuron in enumerate(layer.neurons)
+        ]
+    if hasattr(model, "neurons"):  # a Layer
+        return [ModelNeuron(0, j, neuron) for j, neuron in enumerate(model.neurons)]
+    if hasattr(model, "w") and hasattr(model, "b"):  # a Neuron
+        return [ModelNeuron(None, 0, model)]
+    return []  # some other Module: its parameters are styled, not named or boxed
+
+
+def find_passes(
+    order: Sequence[Value], neurons: Sequence[ModelNeuron], expand: bool
+) -> list[NeuronPass]:
+    """The passes through `neurons` that compute nodes of `order`, by identity of parameters.
+
+    A neuron's pass is its one fused node (w·x+b, or σ(w·x+b)), or, built
+    elementary: each w*x (one of its weights times a non-parameter), the + that
+    adds its bias to the first, each + that adds another of its w*x, and its
+    activation applied to that sum. Everything else, such as a loss or an L2 term
+    p*p computed from parameters, belongs to no neuron. With `expand`, each fused
+    pass is returned as the elementary chain of Parts.
+    """
+    owner: dict[Value, int] = {}  # parameter -> its neuron
+    weight_index: dict[Value, int] = {}
+    bias_of: dict[Value, int] = {}
+    for k, entry in enumerate(neurons):
+        for p in entry.neuron.parameters():
+            owner.setdefault(p, k)
+        for i, w in enumerate(entry.neuron.w):
+            weight_index.setdefault(w, i)
+        bias_of.setdefault(entry.neuron.b, k)
+    passes: list[NeuronPass] = []
+    open_pass: dict[Value, NeuronPass] = {}  # the latest node of an elementary chain -> its pass
+    for v in order:
+        parents = v.parents
+        if not parents or v in owner:
+            continue
+        parts = fused_parts(v)
+        if parts is not None:
+            k = owner.get(parts.weights[0]) if parts.weights else None
+            if k is None or any(owner.get(w) != k for w in parts.weights):
+                k = None  # a Value.dot of the user's own: expanded all the same
+            if k is not None or expand:
+                passes.append(_fused_pass(v, k, parts, expand))
+        elif v.op == "*" and len(v.operands) == 2:  # w * x: it starts or continues a chain
+            weights = [o for o in v.operands if isinstance(o, Value) and o in owner]
+            if len(weights) == 1 and weights[0] not in bias_of:
+                w = weights[0]
+                x = v.operands[1] if v.operands[0] is w else v.operands[0]
+                open_pass[v] = NeuronPass(owner[w], inputs=[x], products=[v])
+        elif v.op == "+" and len(parents) == 2:  # b + w*x, or (the sum so far) + w*x
+            first, term = v.operands
+            chain = open_pass.get(term)
+            if chain is None or not isinstance(first, Value):
+                continue
+            if not chain.sums and bias_of.get(first) == chain.neuron:  # b + w[0]*x[0]
+                del open_pass[term]
+                chain.sums.append(v)
+                open_pass[v] = chain
+                passes.append(chain)
+            elif first in open_pass and open_pass[first].neuron == chain.neuron:
+                whole = open_pass.pop(first)  # the sum so far, + the next product
+                del open_pass[term]
+                whole.inputs += chain.inputs
+                whole.products += chain.products
+                whole.sums.append(v)
+                open_pass[v] = whole
+        elif len(parents) == 1 and parents[0] in open_pass:
+            chain = open_pass[parents[0]]
+            if chain.sums and v.op == neurons[chain.neuron].activation:
+                chain.activation = v
+                del open_pass[parents[0]]
+    return passes
+
+
+def _fused_pass(node: Value, k: int | None, parts, expand: bool) -> NeuronPass:
+    """The pass of a fused node: the node alone, or expanded into Parts with its numbers."""
+    inputs = list(parts.inputs)
+    if not expand or not parts.weights or parts.bias is None:
+        return NeuronPass(k, inputs=inputs, fused=node)
+    n, has_activation = len(parts.weights), parts.activation is not None
+    products: list[Part] = []
+    sums: list[Part] = []
+    total_part: Node = parts.bias
+    for i, (w, x) in enumerate(zip(parts.weights, inputs)):
+        x_data = x.data if isinstance(x, Value) else x
+        local = (x_data, w.data) if isinstance(x, Value) else (x_data,)
+        products.append(Part(w.data * x_data, "*", (w, x), local, node, 1.0, f"w[{i}]·x[{i}]"))
+        if i == n - 1 and not has_activation:  # the fused node itself is the last sum
+            break
+        name = "w·x + b" if i == n - 1 else "b + w[0]·x[0]" if i == 0 else f"… + w[{i}]·x[{i}]"
+        total = total_part.data + products[-1].data
+        sums.append(Part(total, "+", (total_part, products[-1]), (1.0, 1.0), node, 1.0, name))
+        total_part = sums[-1]
+    if not has_activation:  # the fused node itself is the last sum
+        drawn_as = ("+", (total_part, products[-1]), (1.0, 1.0))
+        return NeuronPass(k, inputs, products, [*sums, node], drawn_as=drawn_as)
+    # the activation's local derivative at the sum, as the elementary op computes it
+    (slope,) = getattr(Value(sums[-1].data), str(parts.activation))().local_grads
+    for part in (*products, *sums):
+        part.slope = slope
+    drawn_as = (str(parts.activation), (sums[-1],), (slope,))
+    return NeuronPass(k, inputs, products, sums, activation=node, drawn_as=drawn_as)
