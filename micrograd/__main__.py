@@ -12,12 +12,12 @@ import random
 import sys
 import tempfile
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from micrograd import __version__
 from micrograd._checks import positive_number
 from micrograd.data import make_circles, make_moons, make_spirals
-from micrograd.engine import ACTIVATIONS
+from micrograd.engine import ACTIVATIONS, Value
 from micrograd.losses import Loss, cross_entropy, hinge
 from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam, Optimizer, linear_decay
@@ -188,22 +188,48 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
 
         plot_decision_boundary(model, X, labels, path)
 
-    def graph(path: str) -> None:
+    def one_pass():
+        """The first training point's forward and backward pass: the node of the first
+        hidden neuron that is on for it, and the score drawn (of its class, if several)."""
+        x = [Value(v, label=f"x[{i}]") for i, v in enumerate(X[0])]
+        hidden = signal = model.layers[0](x)
+        for layer in model.layers[1:]:
+            signal = layer(signal if isinstance(signal, list) else [signal])
+        root = signal[labels[0]] if isinstance(signal, list) else signal
+        root.backward()  # so that the drawings show gradients
+        hidden = hidden if isinstance(hidden, list) else [hidden]
+        return next((h for h in hidden if h.data > 0), hidden[0]), root
+
+    def picture(draw: Callable[..., Any]) -> Callable[[str], None]:
+        def write(path: str) -> None:
+            neuron, root = one_pass()
+            try:
+                svg = draw(neuron, root).pipe(format="svg")
+            finally:  # the saved model is done, but leave no gradients behind either way
+                model.zero_grad()
+            with open(path, "wb") as f:
+                f.write(svg)
+
+        return write
+
+    def network(neuron: Value, root: Value):
+        from micrograd.viz import draw_network
+
+        return draw_network(model, root=root)
+
+    def hidden_neuron(neuron: Value, root: Value):
         from micrograd.viz import draw_dot
 
-        output = model(X[0])  # one forward pass
-        root = output[0] if isinstance(output, list) else output
-        root.backward()  # and its backward pass, so that the drawing shows gradients
-        try:
-            svg = draw_dot(root, model=model, cluster=True, max_nodes=None).pipe(format="svg")
-        finally:  # the saved model is done, but leave no gradients behind either way
-            model.zero_grad()
-        with open(path, "wb") as f:
-            f.write(svg)
+        return draw_dot(neuron, model=model, cluster=True, expand=True)
 
     attempt("decision_boundary.png", boundary, "the class the model gives each point")
     attempt("training.png", history.plot, "loss and accuracy at each step")
-    attempt("graph.svg", graph, "the computation graph of one forward pass")
+    attempt("network.svg", picture(network), "the network: each unit's output and gradient")
+    attempt(
+        "graph.svg",
+        picture(hidden_neuron),
+        "a hidden neuron that is on for the first point, as its *, + and activation",
+    )
 
 
 # ---- parsing the options -----------------------------------------------------------

@@ -26,7 +26,7 @@ from micrograd.nn import MLP
 from micrograd.train import accuracy, predict
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ["model.json", "decision_boundary.png", "training.png", "graph.svg"]
+FILES = ["model.json", "decision_boundary.png", "training.png", "network.svg", "graph.svg"]
 
 
 def demo(out: Path, *options: str) -> int:
@@ -91,7 +91,8 @@ def has_renderer() -> bool:
 def writable_files() -> list[str]:
     """The files the demo must write here: each one whose tools are installed."""
     pngs = ["decision_boundary.png", "training.png"] if has_matplotlib() else []
-    return ["model.json", *pngs, *(["graph.svg"] if has_renderer() else [])]
+    svgs = ["network.svg", "graph.svg"] if has_renderer() else []
+    return ["model.json", *pngs, *svgs]
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,9 @@
 The package has one module per job:
 - text:    how ops, numbers and formulas are written (symbols from micrograd.engine.OPS);
 - drawing: draw_dot, the DOT drawing of a graph (micrograd.render turns it into a picture);
+- neurons, layout: a model's neurons in a graph, expanded or not, and the network-shaped
+  layout of cluster=True;
+- network: draw_network, the classic diagram of units and weights;
 - frames:  step_through, the backward pass as frames and captions;
 - widget:  Jupyter's Prev / Next buttons over those frames.
 The step records (forward_steps, backward_steps, ...) live in micrograd.engine and
@@ -24,9 +27,11 @@ from micrograd.engine import (
 )
 from micrograd.viz.drawing import draw_dot
 from micrograd.viz.frames import Frame, StepThrough, step_through
+from micrograd.viz.network import draw_network
 
 __all__ = [
     "draw_dot",
+    "draw_network",
     "forward_steps",
     "backward_steps",
     "step_through",

@@ -82,16 +82,16 @@ def text_width(text: str, fontsize: float) -> float:
         elif char in "mwMW—":
             em += 0.92
         elif char.isupper() or not char.isascii():
-            em += 0.76
+            em += 0.72
         else:
-            em += 0.62
+            em += 0.56
     return em * fontsize
 
 
 def _size(shape: Shape) -> tuple[float, float]:
     """(width, height) of a shape in points, from its text."""
     if shape.kind == "record":
-        return sum(text_width(t, 11) + 14 for t in shape.text), 24.0
+        return sum(text_width(t, 11) + 12 for t in shape.text), 24.0
     if shape.kind == "oval":
         return text_width(shape.text[0], 10) * 1.2 + 18, 22.0
     return text_width(shape.text[0], 10) + 8, 16.0

@@ -22,6 +22,7 @@ __all__ = [
     "op_formula",
     "visible",
     "dot_label",
+    "dot_lines",
     "record_label",
 ]
 
@@ -99,6 +100,12 @@ def dot_label(text: str) -> str:
     escaped, and graphviz.nohtml stops a label like `<<B>x</B>>` becoming HTML.
     """
     return graphviz.nohtml(visible(text).replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def dot_lines(*lines: str) -> str:
+    """Lines of plain text as one DOT label, each escaped as dot_label escapes it."""
+    escaped = (visible(line).replace("\\", "\\\\").replace('"', '\\"') for line in lines)
+    return graphviz.nohtml("\\n".join(escaped))
 
 
 def record_label(fields: Sequence[str], across: bool) -> str:
