@@ -18,7 +18,7 @@ from typing import Any
 
 from micrograd.engine import Value, topological_order
 from micrograd.render import Drawing
-from micrograd.viz.layout import NetworkLayout, Shape
+from micrograd.viz.layout import FrozenLayout, NetworkLayout, Shape
 from micrograd.viz.neurons import NeuronPass, Node, Part, find_passes, model_neurons
 from micrograd.viz.text import (
     dot_label,
@@ -30,7 +30,7 @@ from micrograd.viz.text import (
     record_label,
 )
 
-__all__ = ["draw_dot", "DrawOptions", "TracedGraph", "draw_graph", "plain_grad"]
+__all__ = ["draw_dot", "DrawOptions", "TracedGraph", "draw_graph", "plain_grad", "FrozenLayout"]
 
 _RANKDIRS = ("LR", "TB", "RL", "BT")
 
@@ -277,11 +277,14 @@ def draw_graph(
     highlight: set[Value],
     grads: Mapping[Value, float] | None = None,
     sent: set[Value] | None = None,
+    frozen: FrozenLayout | None = None,
 ) -> Drawing:
     """The DOT drawing of `graph`.
 
     For a frame part-way through a backward pass, `grads` (node -> grad) stands in
-    for each node's .grad, and only the nodes in `sent` have passed theirs on.
+    for each node's .grad, and only the nodes in `sent` have passed theirs on;
+    `frozen`, the layout of another drawing of the same graph, puts every node and
+    edge where it was there.
     """
     grad_of = graph.grads(grads, sent)
     missing = highlight - graph.ids.keys()
@@ -342,6 +345,8 @@ def draw_graph(
     if options.cluster:
         return _network_drawing(graph, options, shapes, edges)
     drawing = Drawing(format=options.format)
+    if frozen is not None:
+        drawing.engine, drawing.neato_no_op = "neato", 2  # draw where `frozen` says
     drawing.attr(rankdir=options.rankdir)
     # At most one pass per node of dot's x-positioning (network simplex): a Value reused
     # across many ranks made it run for minutes (181 Values: 582 s, now 5 s); drawings
@@ -353,9 +358,13 @@ def draw_graph(
         drawing.attr(label=dot_label(_LEGEND), fontsize="10")
     across = options.rankdir in ("LR", "RL")
     for shape in shapes:
-        drawing.node(shape.id, _dot_label_of(shape, across), **shape.style)
+        place = frozen.node_attrs(shape.id) if frozen is not None else {}
+        drawing.node(shape.id, _dot_label_of(shape, across), **{**shape.style, **place})
+    seen: dict[tuple[str, str], int] = {}
     for tail, head, attrs in edges:
-        drawing.edge(tail, head, **attrs)
+        nth = seen[(tail, head)] = seen.get((tail, head), -1) + 1
+        place = frozen.edge_attrs(tail, head, nth, "label" in attrs) if frozen else {}
+        drawing.edge(tail, head, **{**attrs, **place})
     return drawing
 
 

@@ -10,13 +10,18 @@ them into frames to draw and words to read.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+import graphviz
+
 from micrograd.engine import BackwardStep, Value, backward_steps
 from micrograd.render import Drawing, inline_svg
-from micrograd.viz.drawing import DrawOptions, TracedGraph, draw_graph, plain_grad
+from micrograd.viz.drawing import DrawOptions, FrozenLayout, TracedGraph, draw_graph, plain_grad
+from micrograd.viz.player import gif_bytes, player_html, write_atomically
 from micrograd.viz.text import format_number, formula
 from micrograd.viz.widget import step_widget
 
@@ -106,6 +111,7 @@ class StepThrough(Sequence[Frame]):
         self._start = start
         self._widget = widget
         self._html: dict[int, str] = {}  # frames rendered so far, for the widget
+        self._frozen: FrozenLayout | None | bool = False  # False: not worked out yet
 
     def __len__(self) -> int:
         return len(self.steps) + 1
@@ -126,10 +132,31 @@ class StepThrough(Sequence[Frame]):
         return grads
 
     def draw(self, index: int) -> Drawing:
-        """Frame `index` drawn: the gradients so far, the current node outlined."""
+        """Frame `index` drawn: the gradients so far, the current node outlined.
+
+        Every frame puts each node where the last frame has it, so that stepping
+        through moves nothing but numbers and the outline.
+        """
         current = self.steps[index - 1].node if index else self.graph.root
         sent = {step.node for step in self.steps[:index]}
-        return draw_graph(self.graph, self.options, {current}, self.grads_at(index), sent)
+        grads = self.grads_at(index)
+        return draw_graph(self.graph, self.options, {current}, grads, sent, self._layout())
+
+    def _layout(self) -> FrozenLayout | None:
+        """The layout of the last frame, which has every edge label, worked out once.
+
+        A network-shaped drawing (cluster=True) places its nodes itself, the same in
+        every frame; without a renderer, frames show their DOT source and need none.
+        """
+        if self._frozen is False:
+            self._frozen = None
+            if not self.options.cluster:
+                last = len(self) - 1
+                sent = {step.node for step in self.steps}
+                drawing = draw_graph(self.graph, self.options, set(), self.grads_at(last), sent)
+                with contextlib.suppress(graphviz.ExecutableNotFound):
+                    self._frozen = FrozenLayout(drawing)
+        return self._frozen or None
 
     def caption(self, index: int) -> str:
         """Frame `index` in words: the node, its grad, and what each parent receives."""
@@ -163,6 +190,33 @@ class StepThrough(Sequence[Frame]):
         if index not in self._html:
             self._html[index] = inline_svg(self.draw(index))
         return self._html[index]
+
+    def to_html(self, full_page: bool = False, seconds_per_frame: float = 1.0) -> str:
+        """The frames as a player that needs no kernel: every frame's picture and caption,
+        with first / previous / play / next buttons, a slider and the arrow keys.
+
+        An HTML fragment, for `IPython.display.HTML(...)` in a notebook (it plays on
+        nbviewer too), or a whole page with full_page=True (see save_html).
+        """
+        pictures = [self.frame_html(k) for k in range(len(self))]
+        captions = [self.caption(k) for k in range(len(self))]
+        root = self.graph.names[self.graph.root]
+        title = f"backward pass of {root}, step by step"
+        return player_html(pictures, captions, title, seconds_per_frame, full_page)
+
+    def save_html(self, path: str | os.PathLike, seconds_per_frame: float = 1.0) -> None:
+        """Save the player as a self-contained web page: it loads nothing, runs anywhere."""
+        page = self.to_html(full_page=True, seconds_per_frame=seconds_per_frame)
+        write_atomically(path, page.encode("utf-8"))
+
+    def to_gif(self, seconds_per_frame: float = 1.0) -> bytes:
+        """The frames as an animated GIF, each under its caption (needs Pillow)."""
+        pngs = [self.draw(k).pipe(format="png") for k in range(len(self))]
+        return gif_bytes(pngs, [self.caption(k) for k in range(len(self))], seconds_per_frame)
+
+    def save_gif(self, path: str | os.PathLike, seconds_per_frame: float = 1.0) -> None:
+        """Save the frames as an animated GIF (see to_gif)."""
+        write_atomically(path, self.to_gif(seconds_per_frame))
 
     def widget(self) -> Any:
         """Prev / Next buttons and a slider over the frames (an ipywidgets.VBox).

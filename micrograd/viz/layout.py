@@ -19,6 +19,7 @@ one column per step. Coordinates are points, y growing downwards until written o
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from micrograd.viz.text import format_constant
 if TYPE_CHECKING:  # only for type hints: drawing imports this module
     from micrograd.viz.drawing import TracedGraph
 
-__all__ = ["Shape", "Box", "NetworkLayout", "text_width"]
+__all__ = ["Shape", "Box", "NetworkLayout", "FrozenLayout", "text_width"]
 
 ROW = 40.0  # distance between the rows of a neuron: a box is 24 points high
 # Within a row, the parameter's box sits a little high and the input that pairs with
@@ -89,9 +90,16 @@ def text_width(text: str, fontsize: float) -> float:
 
 
 def _size(shape: Shape) -> tuple[float, float]:
-    """(width, height) of a shape in points, from its text."""
+    """(width, height) of a shape in points, from its text.
+
+    A number field is at least as wide as "grad -0.0000", so that the frames of a
+    step-through, whose gradients change, keep every node in its place.
+    """
     if shape.kind == "record":
-        return sum(text_width(t, 11) + 12 for t in shape.text), 24.0
+        least = [
+            text_width("grad -0.0000", 11) if t[:5] in ("data ", "grad ") else 0 for t in shape.text
+        ]
+        return sum(max(text_width(t, 11), m) + 12 for t, m in zip(shape.text, least)), 24.0
     if shape.kind == "oval":
         return text_width(shape.text[0], 10) * 1.2 + 18, 22.0
     return text_width(shape.text[0], 10) + 8, 16.0
@@ -576,3 +584,37 @@ def _bezier(points: list[tuple[float, float]], t: float) -> tuple[float, float]:
     x = u**3 * x0 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t**3 * x3
     y = u**3 * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t**3 * y3
     return x, y
+
+
+class FrozenLayout:
+    """Where Graphviz's dot put the nodes and edges of one drawing, to draw others there.
+
+    The frames of a step-through differ only in numbers and edge labels, but dot
+    would lay each out afresh, and nodes would jump from frame to frame. The
+    layout of the last frame (which has every label) is read once from dot's JSON
+    output, and each frame is drawn at those places (neato -n2).
+    """
+
+    def __init__(self, drawing) -> None:
+        data = json.loads(drawing.pipe(format="json", encoding="utf-8"))
+        self.nodes = {
+            o["name"]: {"pos": o["pos"], "width": o["width"], "height": o["height"]}
+            for o in data.get("objects", [])
+            if "pos" in o
+        }
+        names = {o["_gvid"]: o["name"] for o in data.get("objects", [])}
+        # (tail, head) -> the curves of the edges between them (x * x has two)
+        self.edges: dict[tuple[str, str], list[dict[str, str]]] = {}
+        for e in sorted(data.get("edges", []), key=lambda e: e["_gvid"]):
+            pair = (names[e["tail"]], names[e["head"]])
+            self.edges.setdefault(pair, []).append({k: e[k] for k in ("pos", "lp") if k in e})
+
+    def node_attrs(self, node_id: str) -> dict[str, str]:
+        return {**self.nodes[node_id], "fixedsize": "true"}
+
+    def edge_attrs(self, tail: str, head: str, nth: int, labelled: bool) -> dict[str, str]:
+        """The curve of the nth edge from tail to head; its label's place if it has one."""
+        attrs = dict(self.edges[(tail, head)][nth])
+        if not labelled:
+            attrs.pop("lp", None)
+        return attrs

@@ -1,0 +1,188 @@
+"""Training that plays back: the decision boundary and the loss curve moving, step by step.
+
+    recorder = TrainingRecorder(model, X, y, every=5)
+    fit(model, X, y, ..., callbacks=[recorder])
+    recorder.save_html("training.html")   # a page with play / step controls, no kernel
+    recorder.save_gif("training.gif")     # plays wherever images do
+    HTML(recorder.to_html())              # in a notebook (plays on nbviewer too)
+
+Every `every` steps (and once before the first) the recorder evaluates the model on
+a grid over the data's plane, under no_grad, and keeps the class it gives each cell;
+the loss comes from fit's History. The animation is made with matplotlib
+(`pip install "micrograd[plot]"`, whose Pillow writes the GIF); the HTML player is
+micrograd.viz.player's, frames embedded as images, as step_through's.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from micrograd._checks import int_at_least
+from micrograd.data import linspace
+from micrograd.metrics import predict, predicted_class
+from micrograd.nn import Module
+from micrograd.viz.player import gif_bytes, player_html, write_atomically
+
+if TYPE_CHECKING:
+    from matplotlib.animation import FuncAnimation
+
+__all__ = ["TrainingRecorder"]
+
+_PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+
+
+class TrainingRecorder:
+    """A fit() callback that records a training run on 2-D points, to play it back.
+
+    - every: record after every `every` steps (a frame each), and before the first.
+    - resolution: the grid is resolution x resolution cells over the points.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        X: Sequence[Sequence[float]],
+        y: Sequence,
+        every: int = 5,
+        resolution: int = 40,
+    ) -> None:
+        if len(X) == 0 or any(len(x) != 2 for x in X):
+            raise ValueError("TrainingRecorder needs a non-empty list of 2-D points")
+        if len(y) != len(X):
+            raise ValueError(f"TrainingRecorder got {len(X)} points and {len(y)} labels")
+        self.every = int_at_least("every", every, 1)
+        resolution = int_at_least("resolution", resolution, 2)
+        self.model, self.X, self.y = model, [list(x) for x in X], list(y)
+        margin = 0.5
+        xs, ys = [x[0] for x in X], [x[1] for x in X]
+        self.gx = linspace(min(xs) - margin, max(xs) + margin, resolution)
+        self.gy = linspace(min(ys) - margin, max(ys) + margin, resolution)
+        self.steps: list[int] = []  # the step after which each frame was recorded
+        self.fields: list[list[list[int]]] = []  # each frame's class per grid cell
+        self.loss: list[float] = []  # the loss at every step, from fit's History
+        self._record(0)
+
+    def __call__(self, step: int, history: Any) -> bool:
+        """fit's callback: record after every `every` steps; never stops training."""
+        self.loss = list(history.loss)
+        if (step + 1) % self.every == 0:
+            self._record(step + 1)
+        return False
+
+    def _record(self, step: int) -> None:
+        scores = predict(self.model, [[a, b] for b in self.gy for a in self.gx])
+        classes = [predicted_class(s) for s in scores]
+        n = len(self.gx)
+        self.steps.append(step)
+        self.fields.append([classes[i * n : (i + 1) * n] for i in range(len(self.gy))])
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def animation(self, seconds_per_frame: float = 0.25) -> FuncAnimation:
+        """A matplotlib animation of the recording: the classes of the plane with the
+        points on the left, the loss so far on the right, one frame per recording."""
+        try:
+            from matplotlib.animation import FuncAnimation
+        except ImportError:
+            raise ImportError('animations need matplotlib: pip install "micrograd[plot]"') from None
+        fig, show = self._figure()
+        interval = seconds_per_frame * 1000
+        return FuncAnimation(fig, show, frames=len(self), interval=interval, blit=False)
+
+    def _figure(self, dpi: float = 72) -> tuple[Any, Any]:
+        """The figure, and a function that draws frame k of the recording on it."""
+        try:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.colors import ListedColormap
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError('animations need matplotlib: pip install "micrograd[plot]"') from None
+        fig = Figure(figsize=(9, 3.9), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)  # a canvas to draw frames on, with no window and no pyplot
+        boundary, curve = fig.subplots(1, 2)
+        classes = sorted({self._class_of(t) for t in self.y})
+        k = max(2, max(max(max(row) for row in f) for f in self.fields) + 1, classes[-1] + 1)
+        colors = ListedColormap(_PALETTE[:k])
+        steps = list(range(1, len(self.loss) + 1))
+        log_scale = bool(self.loss) and min(self.loss) > 0
+        curve.plot(steps, self.loss, color="0.85")  # the whole run, faint
+        (so_far,) = curve.plot([], [], color="tab:blue")
+        (now,) = curve.plot([], [], "o", color="tab:blue")
+        curve.set(
+            title="loss at each step", xlabel="step", yscale="log" if log_scale else "linear",
+            xlim=(0, max(1, len(self.loss)) + 1),
+        )  # fmt: skip
+        curve.grid(alpha=0.3)
+        mesh = boundary.pcolormesh(
+            self.gx, self.gy, self.fields[0], cmap=colors, vmin=-0.5, vmax=k - 0.5,
+            alpha=0.3, shading="nearest",
+        )  # fmt: skip
+        for c in classes:
+            boundary.scatter(
+                [x[0] for x, t in zip(self.X, self.y) if self._class_of(t) == c],
+                [x[1] for x, t in zip(self.X, self.y) if self._class_of(t) == c],
+                color=_PALETTE[c % len(_PALETTE)], s=18, edgecolors="black", linewidths=0.5,
+            )  # fmt: skip
+        boundary.set(xlabel="x[0]", ylabel="x[1]", xlim=(self.gx[0], self.gx[-1]),
+                     ylim=(self.gy[0], self.gy[-1]))  # fmt: skip
+
+        def show(frame: int):
+            step = self.steps[frame]
+            mesh.set_array(self.fields[frame])
+            boundary.set_title(f"the model's classes after {step} steps")
+            so_far.set_data(steps[:step], self.loss[:step])
+            now.set_data([step] if step else [], [self.loss[step - 1]] if step else [])
+            return mesh, so_far, now
+
+        return fig, show
+
+    def _class_of(self, label: Any) -> int:
+        """A label as a class index: hinge's -1/+1 as 0/1, class indices as they are."""
+        t = int(label)
+        return (t + 1) // 2 if set(map(int, self.y)) <= {-1, 1} else t
+
+    def captions(self) -> list[str]:
+        """What each frame shows, in words: the step, and the loss at it."""
+        return [
+            f"after {step} steps" + (f": loss {self.loss[step - 1]:.4f}" if step else ": untrained")
+            for step in self.steps
+        ]
+
+    def frames_png(self, dpi: float = 72) -> list[bytes]:
+        """Each frame as a PNG image."""
+        fig, show = self._figure(dpi)
+        pngs = []
+        for frame in range(len(self)):
+            show(frame)
+            out = io.BytesIO()
+            fig.savefig(out, format="png", dpi=dpi)
+            pngs.append(out.getvalue())
+        return pngs
+
+    def to_html(self, full_page: bool = False, seconds_per_frame: float = 0.4) -> str:
+        """The recording as a player that needs no kernel (micrograd.viz.player): every
+        frame embedded as an image, with first / previous / play / next and a slider."""
+        pictures = [
+            f'<img alt="frame {k}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+            for k, png in enumerate(self.frames_png())
+        ]
+        return player_html(
+            pictures, self.captions(), "training, step by step", seconds_per_frame, full_page
+        )
+
+    def save_html(self, path: str | os.PathLike, seconds_per_frame: float = 0.4) -> None:
+        """Save the player as a web page that loads nothing and needs no kernel."""
+        write_atomically(path, self.to_html(True, seconds_per_frame).encode("utf-8"))
+
+    def to_gif(self, seconds_per_frame: float = 0.4) -> bytes:
+        """The recording as an animated GIF, each frame under its caption (needs Pillow)."""
+        return gif_bytes(self.frames_png(), self.captions(), seconds_per_frame)
+
+    def save_gif(self, path: str | os.PathLike, seconds_per_frame: float = 0.4) -> None:
+        """Save the recording as an animated GIF (see to_gif)."""
+        write_atomically(path, self.to_gif(seconds_per_frame))

@@ -1,0 +1,186 @@
+"""Frames that play without a kernel: a self-contained HTML player, and an animated GIF.
+
+A player is one HTML fragment (or, saved, a whole page): every frame's picture
+inline, a caption per frame, and controls (first, previous, play/pause, next, a
+slider, the arrow keys) run by a few lines of inline JavaScript. It loads nothing
+from the network and needs no Jupyter kernel, so a notebook read on nbviewer, or
+the page opened from disk, plays as it was saved. A GIF plays anywhere images do
+(GitHub's notebook view included), without controls.
+
+Files are written whole or not at all: to a temporary file, then renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import itertools
+import os
+from collections.abc import Sequence
+
+__all__ = ["player_html", "gif_bytes", "write_atomically"]
+
+_temporary_names = itertools.count()  # for write_atomically's temporary files
+
+_STYLE = """
+.mg-player { font-family: sans-serif; font-size: 14px; color: #111827; }
+.mg-player .mg-controls { display: flex; align-items: center; gap: 6px; margin: 4px 0; }
+.mg-player button { font-size: 14px; padding: 2px 10px; cursor: pointer; }
+.mg-player input[type=range] { flex: 0 1 320px; }
+.mg-player .mg-caption { background: #f3f4f6; padding: 6px 8px; margin: 4px 0;
+  font-size: 13px; white-space: pre; overflow-x: auto; min-height: 3.9em; }
+.mg-player .mg-frame { display: none; overflow: auto; }
+.mg-player .mg-frame.mg-shown { display: block; }
+"""
+
+# The player's behaviour, for the element with id __PLAYER_ID__: one frame shown at a time.
+_SCRIPT = """
+(function () {
+  var root = document.getElementById("__PLAYER_ID__");
+  var frames = root.querySelectorAll(".mg-frame");
+  var slider = root.querySelector("input[type=range]");
+  var caption = root.querySelector(".mg-caption");
+  var counter = root.querySelector(".mg-counter");
+  var play = root.querySelector("[data-go=play]");
+  var shown = 0, timer = null;
+  function show(k) {
+    k = Math.max(0, Math.min(frames.length - 1, k));
+    frames[shown].classList.remove("mg-shown");
+    frames[k].classList.add("mg-shown");
+    shown = k;
+    slider.value = k;
+    caption.textContent = frames[k].getAttribute("data-caption");
+    counter.textContent = "frame " + k + " of " + (frames.length - 1);
+    root.setAttribute("data-frame", String(k));
+  }
+  function stop() { if (timer) { clearInterval(timer); timer = null; } play.textContent = "\\u25b6 Play"; }
+  function start() {
+    if (shown === frames.length - 1) { show(0); }
+    play.textContent = "\\u23f8 Pause";
+    timer = setInterval(function () {
+      if (shown === frames.length - 1) { stop(); } else { show(shown + 1); }
+    }, __MILLISECONDS__);
+  }
+  root.querySelector("[data-go=first]").onclick = function () { stop(); show(0); };
+  root.querySelector("[data-go=prev]").onclick = function () { stop(); show(shown - 1); };
+  root.querySelector("[data-go=next]").onclick = function () { stop(); show(shown + 1); };
+  play.onclick = function () { if (timer) { stop(); } else { start(); } };
+  slider.oninput = function () { stop(); show(parseInt(slider.value, 10)); };
+  root.onkeydown = function (event) {
+    if (event.key === "ArrowRight") { stop(); show(shown + 1); event.preventDefault(); }
+    if (event.key === "ArrowLeft") { stop(); show(shown - 1); event.preventDefault(); }
+  };
+  show(0);
+})();
+"""
+
+
+def player_html(
+    pictures: Sequence[str],
+    captions: Sequence[str],
+    title: str,
+    seconds_per_frame: float = 1.0,
+    full_page: bool = False,
+) -> str:
+    """An HTML player over frames: `pictures` are inline HTML (an <svg> or <img>) and
+    `captions` plain text, one per frame. A fragment for a notebook, or a whole page."""
+    if len(pictures) != len(captions) or not pictures:
+        raise ValueError("a player needs one caption per picture, and at least one picture")
+    # named by its content, so that the same frames give the same page every time
+    digest = hashlib.sha1("\0".join([*pictures, *captions]).encode("utf-8")).hexdigest()
+    player_id = f"mg-player-{digest[:12]}"
+    last = len(pictures) - 1
+    frames = "\n".join(
+        f'<div class="mg-frame" data-caption="{html.escape(caption, quote=True)}">{picture}</div>'
+        for picture, caption in zip(pictures, captions)
+    )
+    script = _SCRIPT.replace("__PLAYER_ID__", player_id)
+    script = script.replace("__MILLISECONDS__", str(round(seconds_per_frame * 1000)))
+    fragment = f"""<div class="mg-player" id="{player_id}" tabindex="0" data-frame="0">
+<style>{_STYLE}</style>
+<div class="mg-title"><b>{html.escape(title)}</b></div>
+<div class="mg-controls">
+<button data-go="first" title="the first frame">First</button>
+<button data-go="prev" title="the frame before (left arrow)">&#x25C0; Prev</button>
+<button data-go="play" title="play the frames in turn">&#x25B6; Play</button>
+<button data-go="next" title="the next frame (right arrow)">Next &#x25B6;</button>
+<input type="range" min="0" max="{last}" value="0" step="1" aria-label="frame">
+<span class="mg-counter">frame 0 of {last}</span>
+</div>
+<pre class="mg-caption">{html.escape(captions[0])}</pre>
+{frames}
+<script>{script}</script>
+</div>"""
+    if not full_page:
+        return fragment
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+</head>
+<body>
+{fragment}
+</body>
+</html>
+"""
+
+
+def gif_bytes(
+    pngs: Sequence[bytes], captions: Sequence[str], seconds_per_frame: float = 1.0
+) -> bytes:
+    """An animated GIF of PNG frames, each under its caption, playing in a loop.
+
+    Needs Pillow, which comes with matplotlib (`pip install "micrograd[plot]"`).
+    """
+    try:
+        from PIL import Image, ImageDraw, ImageFont
+    except ImportError:
+        raise ImportError('a GIF needs Pillow: pip install "micrograd[plot]"') from None
+    try:
+        font = ImageFont.load_default(size=15)
+    except TypeError:  # Pillow before 10.1: one small bitmap font
+        font = ImageFont.load_default()
+    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    line_height = 19
+    caption_height = 10 + line_height * max(len(c.splitlines()) for c in captions)
+    width = max(image.width for image in images)
+    height = caption_height + max(image.height for image in images)
+    frames = []
+    for image, caption in zip(images, captions):
+        frame = Image.new("RGB", (width, height), "white")
+        draw = ImageDraw.Draw(frame)
+        draw.rectangle((0, 0, width, caption_height - 4), fill=(243, 244, 246))
+        for row, line in enumerate(caption.splitlines()):
+            draw.text((8, 4 + row * line_height), line, fill=(17, 24, 39), font=font)
+        frame.paste(image, (0, caption_height))
+        frames.append(frame.quantize(colors=255, method=Image.Quantize.MEDIANCUT))
+    out = io.BytesIO()
+    frames[0].save(
+        out,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=round(seconds_per_frame * 1000),
+        loop=0,
+    )
+    return out.getvalue()
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` whole: to a new file beside it, then renamed over it.
+
+    The new file is created as open() would (its mode honours the umask), so a
+    failure or an interrupt leaves `path` as it was.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(folder, f".micrograd-{os.getpid()}-{next(_temporary_names)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

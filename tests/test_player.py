@@ -1,0 +1,171 @@
+"""Backprop and training that play without a kernel: HTML players and animated GIFs.
+
+What the pages do in a browser is tested in tests/test_browser.py; here, what they
+hold, and the files.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import shlex
+
+import pytest
+
+from micrograd import render
+from micrograd.data import make_moons
+from micrograd.engine import Value
+from micrograd.nn import MLP
+from micrograd.train import fit
+from micrograd.viz import step_through
+from micrograd.viz.player import player_html, write_atomically
+
+needs_renderer = pytest.mark.skipif(render.find_renderer() is None, reason="no renderer")
+
+
+def small_steps(label: str = "a"):
+    a, b, c = Value(2.0, label=label), Value(-3.0, label="b"), Value(10.0, label="c")
+    loss = (a * b + c) * a
+    loss.label = "L"
+    return step_through(loss, show_contributions=True)
+
+
+def links(page: str) -> list[str]:
+    """Every URL the page could fetch: src and href attributes, and url(...) in CSS."""
+    found = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', page)
+    found += re.findall(r"url\(([^)]*)\)", page)
+    return [u for u in found if not u.startswith(("data:", "#"))]
+
+
+@needs_renderer
+def test_a_step_through_page_holds_every_frame_and_caption():
+    steps = small_steps()
+    page = steps.to_html(full_page=True)
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count('class="mg-frame"') == len(steps) == 4
+    assert page.count("<svg") == 4
+    assert 'data-caption="step 3 of 3: #2 = a * b' in page
+
+
+@needs_renderer
+def test_a_page_loads_nothing_from_anywhere():
+    assert links(small_steps().to_html(full_page=True)) == []
+
+
+@needs_renderer
+def test_labels_reach_the_page_as_text_not_markup():
+    page = small_steps(label='<script>alert("x")</script>').to_html()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+@needs_renderer
+def test_every_frame_puts_each_node_where_the_last_frame_has_it():
+    steps = small_steps()
+
+    def positions(k: int) -> dict[str, tuple[str, str]]:
+        plain = steps.draw(k).pipe(format="plain", encoding="utf-8")
+        return {w[1]: (w[2], w[3]) for w in map(shlex.split, plain.splitlines()) if w[0] == "node"}
+
+    last = positions(len(steps) - 1)
+    assert all(positions(k) == last for k in range(len(steps)))
+
+
+@needs_renderer
+def test_a_gif_has_a_frame_per_step_all_the_same_size():
+    image = pytest.importorskip("PIL.Image")
+    steps = small_steps()
+    gif = image.open(io.BytesIO(steps.to_gif()))
+    assert gif.format == "GIF" and gif.n_frames == len(steps)
+    sizes = set()
+    for k in range(gif.n_frames):
+        gif.seek(k)
+        sizes.add(gif.size)
+    assert len(sizes) == 1
+
+
+@needs_renderer
+def test_save_html_and_save_gif_write_their_files(tmp_path):
+    pytest.importorskip("PIL")
+    steps = small_steps()
+    steps.save_html(tmp_path / "steps.html")
+    steps.save_gif(tmp_path / "steps.gif")
+    assert (tmp_path / "steps.html").read_text(encoding="utf-8") == steps.to_html(full_page=True)
+    assert (tmp_path / "steps.gif").read_bytes().startswith(b"GIF89a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.gif", "steps.html"]
+
+
+def test_a_failed_write_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "page.html"
+    path.write_text("before")
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(path, b"after")
+    assert path.read_text() == "before"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left
+
+
+def test_a_written_file_has_the_mode_open_would_give_it(tmp_path):
+    write_atomically(tmp_path / "a", b"x")
+    with open(tmp_path / "b", "wb"):
+        pass
+    assert (tmp_path / "a").stat().st_mode == (tmp_path / "b").stat().st_mode
+
+
+def test_a_player_needs_a_caption_per_picture():
+    with pytest.raises(ValueError, match="one caption per picture"):
+        player_html(["<svg/>", "<svg/>"], ["only one"], "title")
+
+
+# ---- training -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recorder():
+    pytest.importorskip("matplotlib")
+    from micrograd.animate import TrainingRecorder
+
+    X, y = make_moons(40, noise=0.1, seed=0)
+    y = [2 * t - 1 for t in y]
+    model = MLP(2, [8, 1], rng=random.Random(0))
+    recorder = TrainingRecorder(model, X, y, every=4, resolution=12)
+    fit(model, X, y, loss="hinge", steps=12, progress=False, callbacks=[recorder])
+    return recorder
+
+
+def test_a_recorder_keeps_a_frame_before_training_and_every_few_steps(recorder):
+    assert recorder.steps == [0, 4, 8, 12]
+    assert len(recorder.loss) == 12
+    assert recorder.captions()[0] == "after 0 steps: untrained"
+    assert recorder.captions()[-1] == f"after 12 steps: loss {recorder.loss[-1]:.4f}"
+
+
+def test_a_recorded_frame_is_the_class_the_model_gave_each_cell_then(recorder):
+    assert recorder.fields[0] != recorder.fields[-1]  # training moved the boundary
+    assert all(len(row) == 12 for row in recorder.fields[-1])
+
+
+def test_a_training_page_holds_every_frame_and_loads_nothing(recorder):
+    page = recorder.to_html(full_page=True)
+    assert page.count('class="mg-frame"') == 4
+    assert page.count("data:image/png;base64,") == 4
+    assert links(page) == []
+
+
+def test_a_training_gif_has_a_frame_per_recording(recorder):
+    image = pytest.importorskip("PIL.Image")
+    gif = image.open(io.BytesIO(recorder.to_gif()))
+    assert gif.n_frames == len(recorder) == 4
+
+
+def test_a_recorder_refuses_points_that_are_not_2d():
+    pytest.importorskip("matplotlib")
+    from micrograd.animate import TrainingRecorder
+
+    with pytest.raises(ValueError, match="2-D points"):
+        TrainingRecorder(MLP(3, [1]), [[1.0, 2.0, 3.0]], [1])
