@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gc
 import random
+import subprocess
 import sys
-import tracemalloc
 import weakref
 
 import pytest
@@ -26,18 +26,30 @@ def interior_nodes(root: Value) -> list[Value]:
     return [v for v in topological_order(root) if not v.is_leaf()]
 
 
+_MEASURE_AN_OP_NODE = """
+import tracemalloc
+from micrograd.engine import Value
+x = Value(0.5)
+tracemalloc.start()
+y = x
+for _ in range(10_000):  # two ops a step, as ../shared/bench's memory workload
+    y = y * 0.999999 + 0.001
+held, _ = tracemalloc.get_traced_memory()
+print(held / 20_000)
+"""
+
+
 def test_an_op_node_takes_at_most_150_bytes_with_its_number():
-    """The memory budget: slots for the engine's fields, and no dict until one is needed."""
-    x = Value(0.5)
-    tracemalloc.start()
-    try:
-        y = x
-        for _ in range(10_000):  # two ops a step, as ../shared/bench's memory workload
-            y = y * 0.999999 + 0.001
-        held, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert held / 20_000 <= 150
+    """The memory budget: slots for the engine's fields, and no dict until one is needed.
+
+    Measured in a fresh interpreter: the size CPython gives a new Value depends on
+    the attributes earlier Values were given (the type's shared instance-dict keys),
+    so inside the suite it varied with the tests that ran before (144 to 152 bytes).
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE_AN_OP_NODE], capture_output=True, text=True, check=True
+    )
+    assert float(result.stdout) <= 150
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
