@@ -10,6 +10,7 @@ import os
 import pathlib
 import shutil
 import stat
+import sys
 import sysconfig
 import time
 import xml.etree.ElementTree as ElementTree
@@ -233,7 +234,10 @@ def slow_renderer(monkeypatch, tmp_path):
     """A renderer that never finishes: it writes its process id to a file, then sleeps."""
     pid_file = tmp_path / "renderer.pid"
     program = tmp_path / "slow-dot"
-    program.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
+    program.write_text(
+        f"#!{sys.executable}\nimport os, time\n"
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
     program.chmod(program.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setattr(render, "find_dot", lambda: str(program))
     return pid_file
