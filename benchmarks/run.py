@@ -1,153 +1,424 @@
 #!/usr/bin/env python3
-"""Time micrograd's own workloads and print a table.
+"""Time micrograd against Karpathy's micrograd, plain Python floats and PyTorch.
 
-    python benchmarks/run.py            # every workload, about 30 seconds
-    python benchmarks/run.py demo deep  # only some
+    python benchmarks/run.py                      # demo, ops, memory, deep: about 2 minutes
+    python benchmarks/run.py demo --rounds 7      # some workloads, more rounds
+    python benchmarks/run.py scaling              # time per step against width and batch:
+                                                  # writes benchmarks/scaling.csv and .png
+    python benchmarks/run.py --quick              # one tiny round of each, in seconds
+    python benchmarks/run.py --skip karpathy,torch
 
-Each figure is the median of a few repeats in this process. These are
-measurements to read, not tests: nothing here asserts a time. To compare
-against the closure-per-node baseline engine, run ../shared/bench/compare.py.
+Every run is a fresh Python process (worker.py), and the runs alternate: each round
+runs every contender once, so a slow minute on a shared machine hits them all. A
+figure is the median over the rounds, printed with the fastest and the slowest
+round. Karpathy's micrograd 0.1.0 is installed from PyPI into a cache folder the
+first time (`pip install --target`) and imported only in processes of its own, so
+the two micrograds never meet. These are measurements to read: nothing here
+asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import random
-import statistics
 import sys
-import time
-import tracemalloc
+import tempfile
+from dataclasses import dataclass, replace
+from typing import Any, Callable
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # measure.py, beside this file
 
-from micrograd.data import make_moons  # noqa: E402
-from micrograd.engine import Value, no_grad  # noqa: E402
-from micrograd.nn import MLP  # noqa: E402
+from measure import (  # noqa: E402
+    REPOSITORY,
+    Peers,
+    WorkerFailed,
+    demo_problem,
+    measure,
+    median,
+    milliseconds,
+    times,
+    write_problem,
+)
 
-
-def _median_time(run, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _demo_step(fused: bool):
-    """One step of the classic demo: MLP(2, [16, 16, 1]), 100 moons, hinge + L2, SGD."""
-    X, y = make_moons(100, noise=0.1, seed=1337)
-    labels = [2 * t - 1 for t in y]
-    model = MLP(2, [16, 16, 1], fused=fused, rng=random.Random(1337))
-    params = model.parameters()
-
-    def step():
-        scores = [model([Value(a), Value(b)]) for a, b in X]
-        losses = [(1 + -t * s).relu() for t, s in zip(labels, scores)]
-        total = Value.sum(losses) * (1.0 / len(losses)) + 1e-4 * Value.sum(p * p for p in params)
-        model.zero_grad()
-        total.backward()
-        for p in params:
-            p.data -= 0.1 * p.grad
-
-    return step
+DEMO_SIZES = [2, 16, 16, 1]  # micrograd's demo: MLP(2, [16, 16, 1]) ...
+DEMO_POINTS = 100  # ... on 100 two-moons points
+AGREE = 1e-12  # how close the losses must be (relative): the same sums, added in other orders
 
 
-def demo() -> list[tuple[str, str]]:
-    rows = []
-    for fused in (True, False):
-        seconds = _median_time(_demo_step(fused), repeats=7)
-        form = "fused (one node per neuron)" if fused else "elementary (a node per *, + and relu)"
-        rows.append((f"demo step, {form}", f"{seconds * 1e3:.1f} ms"))
-    X, _ = make_moons(100, noise=0.1, seed=1337)
-    model = MLP(2, [16, 16, 1], rng=random.Random(1337))
-
-    def forward_no_grad():
-        with no_grad():
-            for a, b in X:
-                model([a, b])
-
-    seconds = _median_time(forward_no_grad, repeats=7)
-    rows.append(("demo forward pass under no_grad()", f"{seconds * 1e3:.1f} ms"))
-    return rows
+@dataclass
+class Settings:
+    rounds: int = 5
+    steps: int = 20  # demo steps each run trains (and times)
+    karpathy_steps: int = 3  # Karpathy's micrograd takes seconds a step: it trains fewer
+    ops: int = 100_000  # leaves of the ops workload (3n - 1 ops)
+    memory: int = 100_000  # links of the memory workload's chain (2n ops)
+    deep: int = 1_000_000  # additions in the deep chain
+    karpathy_deep: int = 10_000  # enough to show its RecursionError, quickly
+    at_least: float = 0.5  # seconds a demo run repeats its steps for (from the same start)
+    slow_rounds: int = 3  # rounds of ops and deep, whose runs take seconds
 
 
-def ops(n: int = 100_000) -> list[tuple[str, str]]:
-    """Elementary ops, forward and backward: x*c + d per leaf, then a pairwise sum tree."""
+QUICK = Settings(
+    rounds=1, steps=2, karpathy_steps=1, ops=2000, memory=2000, deep=20_000, at_least=0.0
+)
 
-    def run():
-        leaves = [Value(0.5 + i * 1e-6) for i in range(n)]
-        start = time.perf_counter()
-        nodes = [v * 0.999999 + 0.001 for v in leaves]
-        while len(nodes) > 1:
-            pairs = [nodes[i] + nodes[i + 1] for i in range(0, len(nodes) - 1, 2)]
-            nodes = pairs + nodes[len(pairs) * 2 :]
-        forward = time.perf_counter() - start
-        start = time.perf_counter()
-        nodes[0].backward()
-        return forward, time.perf_counter() - start
 
-    results = [run() for _ in range(3)]
-    count = 3 * n - 1
-    forward = statistics.median(f for f, _ in results) / count
-    backward = statistics.median(b for _, b in results) / count
-    return [
-        ("elementary op, forward", f"{forward * 1e6:.3f} µs"),
-        ("elementary op, backward", f"{backward * 1e6:.3f} µs"),
+@dataclass
+class Contender:
+    """One row of the demo table: a step of demo_steps.py run in some way."""
+
+    label: str
+    step: str  # its name in demo_steps.STEPS
+    micrograd: str | None = None  # "this" or "karpathy": which micrograd it imports
+    fused: bool | None = None  # this micrograd's MLP option; None: its default
+    gc: bool = True  # False: the process runs with gc.disable()
+    needs: str | None = None  # a peer it needs ("karpathy", "torch", "compiled")
+
+    @property
+    def slow(self) -> bool:  # Karpathy's micrograd: it trains only the first few steps
+        return self.micrograd == "karpathy"
+
+
+THEIRS = "Karpathy's micrograd 0.1.0"
+VALUE = "micrograd, Value path"
+FLOOR = "plain Python floats (the floor)"
+DEMO = [
+    Contender(THEIRS, "classic", "karpathy", needs="karpathy"),
+    Contender(f"{THEIRS}, gc.disable()", "classic", "karpathy", gc=False, needs="karpathy"),
+    Contender("micrograd, Karpathy's code, a node per op", "classic", "this", fused=False),
+    Contender("micrograd, Karpathy's code, fused neurons", "classic", "this", fused=True),
+    Contender(VALUE, "value", "this"),
+    Contender("micrograd, compiled", "compiled", "this", needs="compiled"),
+    Contender(FLOOR, "floor"),
+    Contender("PyTorch, batched float64, 1 thread", "torch", needs="torch"),
+]
+
+
+def header(settings: Settings) -> None:
+    print(
+        f"micrograd benchmarks: Python {platform.python_version()} on {platform.machine()}, "
+        f"{os.cpu_count()} cores.\nEvery run is a fresh process; a figure is the median over "
+        "the rounds (in brackets: the fastest and the slowest round)."
+    )
+
+
+def _folder(peers: Peers, micrograd: str | None) -> list[str]:
+    """worker.py's option that picks the micrograd to import."""
+    if micrograd is None:
+        return []
+    folder = REPOSITORY if micrograd == "this" else peers.karpathy()[0]
+    return ["--micrograd", str(folder)]
+
+
+def _rounds(rounds: int, runs: dict[str, Callable[[], Any]]) -> dict[str, list[Any]]:
+    """Each run of `runs` once per round, in turn; every round's result, by name."""
+    results: dict[str, list[Any]] = {name: [] for name in runs}
+    for r in range(rounds):
+        print(f"  round {r + 1} of {rounds} ...", file=sys.stderr, flush=True)
+        for name, run in runs.items():
+            results[name].append(run())
+    return results
+
+
+def _slow_rounds(settings: Settings) -> int:
+    return min(settings.rounds, settings.slow_rounds)
+
+
+def _rounds_text(n: int) -> str:
+    return f"{n} round{'s' * (n != 1)}"
+
+
+def _spread(values: list[float]) -> str:
+    """The median in ms and, over several rounds, the fastest and the slowest."""
+    middle = milliseconds(median(values))
+    if len(values) == 1:
+        return f"{middle:>7}"
+    return f"{middle:>7}  ({milliseconds(min(values))}-{milliseconds(max(values))})"
+
+
+def demo(settings: Settings, peers: Peers) -> None:
+    """micrograd's demo step, every contender from the same start; ratios and losses."""
+    sizes = DEMO_SIZES
+    print(
+        f"\ndemo ({_rounds_text(settings.rounds)}): one training step of MLP(2, {sizes[1:]}) "
+        f"on {DEMO_POINTS} two-moons points, hinge loss + 1e-4 L2,\n"
+        "  gradient descent with lr 1.0 - 0.9 k/100; every row from the same data and "
+        "initial parameters"
+    )
+    few = min(settings.karpathy_steps, settings.steps)
+    rows = [c for c in DEMO if not (c.needs and peers.missing(c.needs))]
+    with tempfile.TemporaryDirectory() as scratch:
+        problem = write_problem(demo_problem(sizes, DEMO_POINTS), scratch, "demo")
+
+        def run(c: Contender) -> Callable[[], Any]:
+            args = ["demo", c.step, problem, str(few if c.slow else settings.steps)]
+            args += ["--at-least", str(settings.at_least)]
+            args += _folder(peers, c.micrograd)
+            args += [] if c.fused is None else ["--fused", "yes" if c.fused else "no"]
+            args += [] if c.gc else ["--gc", "off"]
+            return lambda: measure(args)
+
+        results = _rounds(settings.rounds, {c.label: run(c) for c in rows})
+
+    def per_step(label: str, steps: int) -> list[float]:
+        """Each round's time per step: the median over its repeats of the mean over
+        the first `steps` steps."""
+        return [
+            median([sum(r["seconds"][:steps]) / steps for r in run["repeats"]])
+            for run in results[label]
+        ]
+
+    width = max(len(c.label) for c in DEMO) + 2
+    if THEIRS in results:
+        base = median(per_step(THEIRS, few))
+        print(f"\n  {_first(few)} (Karpathy's micrograd takes seconds a step)")
+        print(f"  {'':<{width}}ms/step  (range)          faster than 0.1.0")
+        for c in DEMO:
+            if c.label in results:
+                figures = per_step(c.label, few)
+                faster = times(base / median(figures))
+                print(f"  {c.label:<{width}}{_spread(figures):<27}{faster:>10}")
+            else:
+                print(f"  {c.label:<{width}}{_missing(c, peers)}")
+    floor = median(per_step(FLOOR, settings.steps))
+    print(f"\n  {_first(settings.steps)}")
+    print(f"  {'':<{width}}ms/step  (range)          x floor   time in gc")
+    for c in DEMO:
+        if c.slow and c.label in results:
+            continue  # it trained only the first few steps
+        if c.label not in results:
+            print(f"  {c.label:<{width}}{_missing(c, peers)}")
+            continue
+        figures = per_step(c.label, settings.steps)
+        shares = [r["gc_seconds"] / sum(r["seconds"]) for r in _repeats(results, c.label)]
+        print(
+            f"  {c.label:<{width}}{_spread(figures):<27}{times(median(figures) / floor):>7}"
+            f"{median(shares):>13.0%}"
+        )
+    _losses(results, rows, few, settings.steps)
+    if THEIRS in results:
+        _where_the_speed_comes_from(results, few, per_step)
+
+
+def _repeats(results: dict[str, list[Any]], label: str) -> list[dict[str, Any]]:
+    """Every repeat of every round of a demo row."""
+    return [r for run in results[label] for r in run["repeats"]]
+
+
+def _steps(n: int) -> str:
+    return f"{n} step{'s' * (n != 1)}"
+
+
+def _first(n: int) -> str:
+    return "the first step" if n == 1 else f"the first {n} steps"
+
+
+def _missing(c: Contender, peers: Peers) -> str:
+    return (c.needs and peers.missing(c.needs)) or "not measured"
+
+
+def _losses(results: dict[str, list[Any]], rows: list[Contender], few: int, steps: int) -> None:
+    """Whether every run of every row reached the Value path's losses."""
+    print()
+    checks = [(few, rows)] if any(c.slow for c in rows) else []
+    if not checks or steps != few:
+        checks.append((steps, [c for c in rows if not c.slow]))
+    for i, (after, who) in enumerate(checks):
+        reference = results[VALUE][0]["repeats"][0]["losses"][after - 1]
+        worst, worst_label = 0.0, ""
+        for c in who:
+            for r in _repeats(results, c.label):
+                difference = abs(r["losses"][after - 1] - reference) / abs(reference)
+                if difference > worst:
+                    worst, worst_label = difference, c.label
+        if worst == 0:
+            verdict = "the same to the last bit"
+        elif worst <= AGREE:
+            verdict = f"within {AGREE:g} (relative): {worst:.1g} at most, {worst_label}"
+        else:
+            verdict = f"NOT within {AGREE:g} (relative): {worst_label} is {worst:.1g} off"
+        every = "every run of every row" if who is rows else "every run of these rows"
+        print(
+            f"  {'loss' if i == 0 else '    '} after {_steps(after)}: {reference!r} in {every}, "
+            f"{verdict}"
+        )
+    if "micrograd, compiled" in results:
+        value = results[VALUE][0]["repeats"][0]["losses"]
+        same = all(r["losses"] == value for r in _repeats(results, "micrograd, compiled"))
+        print(f"  the compiled step's losses are the Value path's, bit for bit: {same}")
+
+
+def _where_the_speed_comes_from(
+    results: dict[str, list[Any]], few: int, per_step: Callable[[str, int], list[float]]
+) -> None:
+    """Karpathy's micrograd's time in its garbage collector, and the Value path's
+    speed-up over it as a product of measured factors."""
+    shares = [r["gc_seconds"] / sum(r["seconds"]) for r in _repeats(results, THEIRS)]
+    step = {label: median(per_step(label, few)) for label in results}
+    print(
+        f"\n  Karpathy's micrograd spends {median(shares):.0%} of its step in Python's cyclic "
+        "garbage collector (timed with gc.callbacks)"
+    )
+    off = step.get(f"{THEIRS}, gc.disable()")
+    if off is not None:
+        print(
+            f"  with gc.disable(), its step takes {milliseconds(off)} ms instead of "
+            f"{milliseconds(step[THEIRS])} ms"
+        )
+    chain = [
+        (f"{THEIRS}, gc.disable()", "Karpathy's micrograd with its garbage collector off"),
+        ("micrograd, Karpathy's code, a node per op", "the same code on this engine"),
+        ("micrograd, Karpathy's code, fused neurons", "fused neurons: one node per neuron"),
+        (VALUE, "this micrograd's own step: plain inputs, hinge and l2 one node each"),
     ]
+    if not all(label in step for label, _ in chain):
+        return
+    print(
+        f"  the Value path's {times(step[THEIRS] / step[VALUE])} over Karpathy's micrograd, "
+        f"factor by factor ({_first(few)}):"
+    )
+    before = step[THEIRS]
+    for label, why in chain:
+        print(f"  {times(before / step[label]):>9}  {why}")
+        before = step[label]
 
 
-def memory(n: int = 100_000) -> list[tuple[str, str]]:
-    """Bytes held per op node of a chain y = y * c + d (constants are not nodes)."""
-    gc.collect()
-    tracemalloc.start()
-    y = Value(0.5)
-    for _ in range(n):
-        y = y * 0.999999 + 0.001
-    held, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return [("memory per op node", f"{held / (2 * n):.0f} bytes")]
+def ops(settings: Settings, peers: Peers) -> None:
+    """Elementary ops, this micrograd and Karpathy's, in alternating processes."""
+    n = settings.ops
+    print(
+        f"\nops ({_rounds_text(_slow_rounds(settings))}): x*c + d for {n:,} leaves, then a "
+        f"pairwise sum: {3 * n - 1:,} elementary ops, forward and backward"
+    )
+    engines = {"micrograd": "this"}
+    missing = peers.missing("karpathy")
+    if not missing:
+        engines[THEIRS] = "karpathy"
+
+    def run(engine: str) -> Callable[[], Any]:
+        return lambda: measure(["ops", str(n), *_folder(peers, engine)])
+
+    results = _rounds(_slow_rounds(settings), {name: run(e) for name, e in engines.items()})
+    total = {}
+    for name, runs in results.items():
+        forward = median([r["forward_per_op"] for r in runs]) * 1e6
+        backward = median([r["backward_per_op"] for r in runs]) * 1e6
+        total[name] = median([r["forward_per_op"] + r["backward_per_op"] for r in runs])
+        faster = ""
+        if name != "micrograd":
+            faster = f"  micrograd {times(total[name] / total['micrograd'])} faster"
+        print(f"  {name:<28}forward {forward:.2f} µs/op, backward {backward:.2f} µs/op{faster}")
+    if missing:
+        print(f"  {THEIRS:<28}{missing}")
 
 
-def deep(n: int = 1_000_000) -> list[tuple[str, str]]:
-    """backward() through a chain n ops deep, at the default recursion limit."""
-    x = Value(1.0)
-    y = x
-    for _ in range(n):
-        y = y + 1.0
-    start = time.perf_counter()
-    y.backward()
-    seconds = time.perf_counter() - start
-    assert x.grad == 1.0, x.grad
-    return [
-        (f"backward through a {n:,}-op chain", f"{seconds:.2f} s ({seconds / n * 1e6:.2f} µs/node)")
-    ]
+def memory(settings: Settings, peers: Peers) -> None:
+    """Bytes per op node; one run each (tracemalloc counts the same every time)."""
+    n = settings.memory
+    print(f"\nmemory (1 round): bytes held per op of a chain y = y * c + d, {2 * n:,} ops")
+    ours = measure(["memory", str(n), *_folder(peers, "this")])["bytes_per_op"]
+    print(f"  {'micrograd':<28}{ours:,.0f} bytes")
+    missing = peers.missing("karpathy")
+    if missing:
+        print(f"  {THEIRS:<28}{missing}")
+        return
+    theirs = measure(["memory", str(n), *_folder(peers, "karpathy")])["bytes_per_op"]
+    print(
+        f"  {THEIRS:<28}{theirs:,.0f} bytes ({theirs / ours:.1f}x as much; "
+        "a constant is a Value too)"
+    )
 
 
-WORKLOADS = {"demo": demo, "ops": ops, "memory": memory, "deep": deep}
+def deep(settings: Settings, peers: Peers) -> None:
+    """backward() through a long chain, at the default recursion limit."""
+    n = settings.deep
+    print(
+        f"\ndeep ({_rounds_text(_slow_rounds(settings))}): backward() through a chain of "
+        f"{n:,} additions, at the default recursion limit"
+    )
+    results = _rounds(
+        _slow_rounds(settings),
+        {"micrograd": lambda: measure(["deep", str(n), *_folder(peers, "this")])},
+    )
+    runs = results["micrograd"]
+    if any("error" in r for r in runs):
+        print(f"  {'micrograd':<28}{runs[0].get('error')}")
+    else:
+        seconds = [r["seconds"] for r in runs]
+        middle = median(seconds)
+        spread = f" ({min(seconds):.3g}-{max(seconds):.3g})" if len(runs) > 1 else ""
+        print(f"  {'micrograd':<28}{middle:.3g} s{spread}, {middle / n * 1e6:.2f} µs per node")
+    missing = peers.missing("karpathy")
+    if missing:
+        print(f"  {THEIRS:<28}{missing}")
+        return
+    k = settings.karpathy_deep
+    theirs = measure(["deep", str(k), *_folder(peers, "karpathy")])
+    outcome = theirs.get("error") or f"{theirs['seconds']:.2f} s"
+    print(f"  {THEIRS:<28}{outcome} already at {k:,} additions")
+
+
+WORKLOADS: dict[str, Callable[[Settings, Peers], None]] = {
+    "demo": demo,
+    "ops": ops,
+    "memory": memory,
+    "deep": deep,
+}
+PEERS = ("karpathy", "torch", "compiled")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Time micrograd against Karpathy's micrograd, plain floats and PyTorch."
+    )
+    names = [*WORKLOADS, "scaling"]
     parser.add_argument(
-        "workloads", nargs="*", help=f"some of {', '.join(WORKLOADS)} (default: all)"
+        "workloads",
+        nargs="*",
+        help=f"some of {', '.join(names)} (default: all but scaling)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, help=f"runs of each contender (default {Settings.rounds})"
+    )
+    parser.add_argument("--quick", action="store_true", help="one round of tiny workloads")
+    parser.add_argument(
+        "--out",
+        help="where scaling writes scaling.csv and scaling.png (default: beside this file; "
+        "with --quick, nowhere)",
+    )
+    parser.add_argument(
+        "--skip", default="", help=f"leave out some of {', '.join(PEERS)} (comma-separated)"
     )
     args = parser.parse_args(argv)
-    unknown = [name for name in args.workloads if name not in WORKLOADS]
+    unknown = [w for w in args.workloads if w not in names]
     if unknown:
-        parser.error(f"unknown workload {unknown[0]!r}; expected some of {', '.join(WORKLOADS)}")
-    args.workloads = args.workloads or list(WORKLOADS)
-    print(
-        f"micrograd benchmarks: Python {platform.python_version()} on {platform.machine()}, "
-        f"{os.cpu_count()} cores"
-    )
-    rows = [row for name in args.workloads for row in WORKLOADS[name]()]
-    width = max(len(label) for label, _ in rows)
-    for label, figure in rows:
-        print(f"  {label:<{width}}  {figure}")
+        parser.error(f"unknown workload {unknown[0]!r}; expected some of {', '.join(names)}")
+    skip = {s for s in args.skip.split(",") if s}
+    if skip - set(PEERS):
+        parser.error(f"--skip takes some of {', '.join(PEERS)}, got {args.skip!r}")
+    settings = QUICK if args.quick else Settings()
+    if args.rounds is not None:
+        if args.rounds < 1:
+            parser.error(f"--rounds must be at least 1, got {args.rounds}")
+        settings = replace(settings, rounds=args.rounds)
+    peers = Peers(set(skip))
+    workloads = args.workloads or list(WORKLOADS)
+    header(settings)
+    if set(workloads) & set(WORKLOADS):  # they compare with Karpathy's micrograd
+        peers.karpathy()  # installs it the first time, before any timing
+    try:
+        for name in workloads:
+            if name == "scaling":
+                import scaling  # beside this file
+
+                out = args.out or (None if args.quick else os.path.dirname(__file__))
+                scaling.run(settings.rounds, settings.steps, settings.at_least, peers, out)
+            else:
+                WORKLOADS[name](settings, peers)
+    except WorkerFailed as error:
+        print(f"\nrun.py: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,111 @@
+"""benchmarks/run.py runs, and prints what the README's Speed section quotes from it.
+
+No time is asserted here: speed is measured by the benchmark itself. One quick run
+(tiny workloads, one round, without Karpathy's micrograd, which needs the network,
+and without PyTorch, whose import alone takes seconds) is shared by the tests below.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "benchmarks" / "run.py"
+README = ROOT / "README.md"
+
+
+def run_benchmark(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The output of one quick run of every workload, and the folder scaling wrote into."""
+    out = tmp_path_factory.mktemp("scaling")
+    done = run_benchmark("--quick", "--skip", "karpathy,torch", "--out", str(out),
+                         "demo", "ops", "memory", "deep", "scaling")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout, out
+
+
+def readme_quote() -> list[str]:
+    """The lines of the run.py output quoted in the README's Speed section."""
+    speed = README.read_text(encoding="utf-8").split("\n## Speed\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```text\n(.*?)```", speed, re.DOTALL)
+    assert block, "the Speed section quotes no output of benchmarks/run.py"
+    return block.group(1).splitlines()
+
+
+def row_labels(lines: list[str]) -> list[str]:
+    """The label of each table row: a line indented by two spaces, then the label, then
+    two spaces or more before the figures."""
+    return [
+        line[2:].split("  ")[0] for line in lines if re.match(r"  \S.*?\S  +\S", line)
+    ]
+
+
+def test_the_readme_quotes_a_run_of_every_workload():
+    quote = readme_quote()
+    for workload in ("demo", "ops", "memory", "deep"):
+        assert any(line.startswith(f"{workload} (") for line in quote), workload
+
+
+def test_every_row_the_readme_quotes_is_a_row_the_benchmark_prints(quick):
+    output, _ = quick
+    printed = set(row_labels(output.splitlines()))
+    quoted = row_labels(readme_quote())
+    assert quoted, "no table rows found in the README's quote"
+    assert [label for label in quoted if label not in printed] == []
+
+
+def test_every_demo_contender_reaches_the_value_paths_losses(quick):
+    output, _ = quick
+    losses = [line for line in output.splitlines() if "loss after" in line]
+    assert losses, output
+    for line in losses:
+        assert "NOT within" not in line, line
+        assert "the same to the last bit" in line or "within 1e-12" in line, line
+
+
+def test_contenders_that_cannot_run_say_why(quick):
+    output, _ = quick
+    lines = output.splitlines()
+    for label, reason in [
+        ("Karpathy's micrograd 0.1.0, gc.disable()", "skipped (--skip karpathy)"),
+        ("PyTorch, batched float64, 1 thread", "skipped (--skip torch)"),
+    ]:
+        assert any(line.startswith(f"  {label}  ") and line.endswith(reason) for line in lines)
+
+
+def test_scaling_writes_a_number_for_every_contender_and_size(quick):
+    output, out = quick
+    with open(out / "scaling.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    sizes = {(row["width"], row["points"]) for row in rows}
+    assert sizes == {("8", "100"), ("16", "100"), ("32", "100"), ("64", "100"),
+                     ("16", "25"), ("16", "400")}  # fmt: skip
+    contenders = {row["contender"] for row in rows}
+    assert {"micrograd, Value path", "plain Python floats (the floor)"} <= contenders
+    assert all(float(row["ms_per_step"]) > 0 for row in rows)
+    assert (out / "scaling.png").read_bytes().startswith(b"\x89PNG")
+    assert "losses after 2 steps agree in every configuration" in output
+
+
+def test_an_unknown_workload_is_refused_by_name():
+    done = run_benchmark("demos")
+    assert done.returncode == 2
+    assert "unknown workload 'demos'" in done.stderr
+
+
+def test_an_unknown_peer_to_skip_is_refused_by_name():
+    done = run_benchmark("--skip", "numpy")
+    assert done.returncode == 2
+    assert "--skip takes some of karpathy, torch, compiled" in done.stderr
