@@ -11,7 +11,8 @@
 Every run is a fresh Python process (worker.py), and the runs alternate: each round
 runs every contender once, so a slow minute on a shared machine hits them all. A
 figure is the median over the rounds, printed with the fastest and the slowest
-round. Karpathy's micrograd 0.1.0 is installed from PyPI into a cache folder the
+round. A demo run trains the first steps from the same start again and again for
+half a second, and its figure is the median of those repeats. Karpathy's micrograd 0.1.0 is installed from PyPI into a cache folder the
 first time (`pip install --target`) and imported only in processes of its own, so
 the two micrograds never meet. These are measurements to read: nothing here
 asserts a time.
@@ -48,6 +49,8 @@ AGREE = 1e-12  # how close the losses must be (relative): the same sums, added i
 
 @dataclass
 class Settings:
+    """How much to measure: the defaults take about two minutes, QUICK seconds."""
+
     rounds: int = 5
     steps: int = 20  # demo steps each run trains (and times)
     karpathy_steps: int = 3  # Karpathy's micrograd takes seconds a step: it trains fewer
@@ -56,7 +59,7 @@ class Settings:
     deep: int = 1_000_000  # additions in the deep chain
     karpathy_deep: int = 10_000  # enough to show its RecursionError, quickly
     at_least: float = 0.5  # seconds a demo run repeats its steps for (from the same start)
-    slow_rounds: int = 3  # rounds of ops and deep, whose runs take seconds
+    slow_rounds: int = 3  # rounds of ops and deep, whose runs take seconds (unless --rounds)
 
 
 QUICK = Settings(
@@ -95,11 +98,14 @@ DEMO = [
 ]
 
 
+WIDTH = max(len(c.label) for c in DEMO) + 2  # of the label column of every table
+
+
 def header(settings: Settings) -> None:
     print(
         f"micrograd benchmarks: Python {platform.python_version()} on {platform.machine()}, "
-        f"{os.cpu_count()} cores.\nEvery run is a fresh process; a figure is the median over "
-        "the rounds (in brackets: the fastest and the slowest round)."
+        f"{os.cpu_count()} cores.\nEach run is a fresh process; a figure is the median over "
+        "the rounds (the fastest-slowest in brackets)."
     )
 
 
@@ -141,10 +147,9 @@ def demo(settings: Settings, peers: Peers) -> None:
     """micrograd's demo step, every contender from the same start; ratios and losses."""
     sizes = DEMO_SIZES
     print(
-        f"\ndemo ({_rounds_text(settings.rounds)}): one training step of MLP(2, {sizes[1:]}) "
-        f"on {DEMO_POINTS} two-moons points, hinge loss + 1e-4 L2,\n"
-        "  gradient descent with lr 1.0 - 0.9 k/100; every row from the same data and "
-        "initial parameters"
+        f"\ndemo ({_rounds_text(settings.rounds)}): a training step of MLP(2, {sizes[1:]}) "
+        f"on {DEMO_POINTS} two-moons points,\n  hinge loss + 1e-4 L2, lr 1.0 - 0.9 k/100; "
+        "every row from the same data and parameters"
     )
     few = min(settings.karpathy_steps, settings.steps)
     rows = [c for c in DEMO if not (c.needs and peers.missing(c.needs))]
@@ -169,31 +174,30 @@ def demo(settings: Settings, peers: Peers) -> None:
             for run in results[label]
         ]
 
-    width = max(len(c.label) for c in DEMO) + 2
     if THEIRS in results:
         base = median(per_step(THEIRS, few))
         print(f"\n  {_first(few)} (Karpathy's micrograd takes seconds a step)")
-        print(f"  {'':<{width}}ms/step  (range)          faster than 0.1.0")
+        print(f"  {'':<{WIDTH}}ms/step  (range)          faster than 0.1.0")
         for c in DEMO:
             if c.label in results:
                 figures = per_step(c.label, few)
                 faster = times(base / median(figures))
-                print(f"  {c.label:<{width}}{_spread(figures):<27}{faster:>10}")
+                print(f"  {c.label:<{WIDTH}}{_spread(figures):<27}{faster:>10}")
             else:
-                print(f"  {c.label:<{width}}{_missing(c, peers)}")
+                print(f"  {c.label:<{WIDTH}}{_missing(c, peers)}")
     floor = median(per_step(FLOOR, settings.steps))
     print(f"\n  {_first(settings.steps)}")
-    print(f"  {'':<{width}}ms/step  (range)          x floor   time in gc")
+    print(f"  {'':<{WIDTH}}ms/step  (range)          x floor   time in gc")
     for c in DEMO:
         if c.slow and c.label in results:
             continue  # it trained only the first few steps
         if c.label not in results:
-            print(f"  {c.label:<{width}}{_missing(c, peers)}")
+            print(f"  {c.label:<{WIDTH}}{_missing(c, peers)}")
             continue
         figures = per_step(c.label, settings.steps)
         shares = [r["gc_seconds"] / sum(r["seconds"]) for r in _repeats(results, c.label)]
         print(
-            f"  {c.label:<{width}}{_spread(figures):<27}{times(median(figures) / floor):>7}"
+            f"  {c.label:<{WIDTH}}{_spread(figures):<27}{times(median(figures) / floor):>7}"
             f"{median(shares):>13.0%}"
         )
     _losses(results, rows, few, settings.steps)
@@ -233,15 +237,15 @@ def _losses(results: dict[str, list[Any]], rows: list[Contender], few: int, step
                 if difference > worst:
                     worst, worst_label = difference, c.label
         if worst == 0:
-            verdict = "the same to the last bit"
+            verdict = "to the last bit"
         elif worst <= AGREE:
-            verdict = f"within {AGREE:g} (relative): {worst:.1g} at most, {worst_label}"
+            verdict = f"to {worst:.0e}, relative"
         else:
-            verdict = f"NOT within {AGREE:g} (relative): {worst_label} is {worst:.1g} off"
-        every = "every run of every row" if who is rows else "every run of these rows"
+            verdict = f"NOT the same: {worst_label} is {worst:.1g} off, relative"
+        whom = "every row" if who is rows else "the rows above"
         print(
-            f"  {'loss' if i == 0 else '    '} after {_steps(after)}: {reference!r} in {every}, "
-            f"{verdict}"
+            f"  {'losses:' if i == 0 else '':<8}after {_steps(after)}, {reference!r} in every "
+            f"run of {whom} ({verdict})"
         )
     if "micrograd, compiled" in results:
         value = results[VALUE][0]["repeats"][0]["losses"]
@@ -254,21 +258,32 @@ def _where_the_speed_comes_from(
 ) -> None:
     """Karpathy's micrograd's time in its garbage collector, and the Value path's
     speed-up over it as a product of measured factors."""
-    shares = [r["gc_seconds"] / sum(r["seconds"]) for r in _repeats(results, THEIRS)]
     step = {label: median(per_step(label, few)) for label in results}
-    print(
-        f"\n  Karpathy's micrograd spends {median(shares):.0%} of its step in Python's cyclic "
-        "garbage collector (timed with gc.callbacks)"
-    )
+
+    def collector(label: str) -> str:
+        """Its share of the step, and what it did in the first run (one repeat)."""
+        first = results[label][0]["repeats"][0]
+        shares = [r["gc_seconds"] / sum(r["seconds"]) for r in _repeats(results, label)]
+        return (
+            f"{median(shares):.0%} of its step in Python's cyclic garbage collector, which "
+            f"ran {first['gc_runs']:,} times in {_steps(len(first['seconds']))} and freed "
+            f"{first['gc_freed']:,} objects"
+        )
+
+    print(f"\n  Karpathy's micrograd spends {collector(THEIRS)}")
     off = step.get(f"{THEIRS}, gc.disable()")
     if off is not None:
         print(
             f"  with gc.disable(), its step takes {milliseconds(off)} ms instead of "
             f"{milliseconds(step[THEIRS])} ms"
         )
+    print(f"  the Value path spends {collector(VALUE)}")
     chain = [
         (f"{THEIRS}, gc.disable()", "Karpathy's micrograd with its garbage collector off"),
-        ("micrograd, Karpathy's code, a node per op", "the same code on this engine"),
+        (
+            "micrograd, Karpathy's code, a node per op",
+            "the same code on this engine, a node per op",
+        ),
         ("micrograd, Karpathy's code, fused neurons", "fused neurons: one node per neuron"),
         (VALUE, "this micrograd's own step: plain inputs, hinge and l2 one node each"),
     ]
@@ -291,15 +306,16 @@ def ops(settings: Settings, peers: Peers) -> None:
         f"\nops ({_rounds_text(_slow_rounds(settings))}): x*c + d for {n:,} leaves, then a "
         f"pairwise sum: {3 * n - 1:,} elementary ops, forward and backward"
     )
-    engines = {"micrograd": "this"}
+    engines = {"micrograd": ["--micrograd", REPOSITORY]}
     missing = peers.missing("karpathy")
     if not missing:
-        engines[THEIRS] = "karpathy"
+        engines[THEIRS] = _folder(peers, "karpathy")
+        engines[f"{THEIRS}, gc.disable()"] = [*_folder(peers, "karpathy"), "--gc", "off"]
 
-    def run(engine: str) -> Callable[[], Any]:
-        return lambda: measure(["ops", str(n), *_folder(peers, engine)])
+    def run(options: list[str]) -> Callable[[], Any]:
+        return lambda: measure(["ops", str(n), *options])
 
-    results = _rounds(_slow_rounds(settings), {name: run(e) for name, e in engines.items()})
+    results = _rounds(_slow_rounds(settings), {name: run(o) for name, o in engines.items()})
     total = {}
     for name, runs in results.items():
         forward = median([r["forward_per_op"] for r in runs]) * 1e6
@@ -307,10 +323,12 @@ def ops(settings: Settings, peers: Peers) -> None:
         total[name] = median([r["forward_per_op"] + r["backward_per_op"] for r in runs])
         faster = ""
         if name != "micrograd":
-            faster = f"  micrograd {times(total[name] / total['micrograd'])} faster"
-        print(f"  {name:<28}forward {forward:.2f} µs/op, backward {backward:.2f} µs/op{faster}")
+            faster = f"   micrograd {times(total[name] / total['micrograd'])} faster"
+        print(
+            f"  {name:<{WIDTH}}forward {forward:.2f} µs/op, backward {backward:.2f} µs/op{faster}"
+        )
     if missing:
-        print(f"  {THEIRS:<28}{missing}")
+        print(f"  {THEIRS:<{WIDTH}}{missing}")
 
 
 def memory(settings: Settings, peers: Peers) -> None:
@@ -318,14 +336,14 @@ def memory(settings: Settings, peers: Peers) -> None:
     n = settings.memory
     print(f"\nmemory (1 round): bytes held per op of a chain y = y * c + d, {2 * n:,} ops")
     ours = measure(["memory", str(n), *_folder(peers, "this")])["bytes_per_op"]
-    print(f"  {'micrograd':<28}{ours:,.0f} bytes")
+    print(f"  {'micrograd':<{WIDTH}}{ours:,.0f} bytes")
     missing = peers.missing("karpathy")
     if missing:
-        print(f"  {THEIRS:<28}{missing}")
+        print(f"  {THEIRS:<{WIDTH}}{missing}")
         return
     theirs = measure(["memory", str(n), *_folder(peers, "karpathy")])["bytes_per_op"]
     print(
-        f"  {THEIRS:<28}{theirs:,.0f} bytes ({theirs / ours:.1f}x as much; "
+        f"  {THEIRS:<{WIDTH}}{theirs:,.0f} bytes ({theirs / ours:.1f}x as much; "
         "a constant is a Value too)"
     )
 
@@ -343,20 +361,20 @@ def deep(settings: Settings, peers: Peers) -> None:
     )
     runs = results["micrograd"]
     if any("error" in r for r in runs):
-        print(f"  {'micrograd':<28}{runs[0].get('error')}")
+        print(f"  {'micrograd':<{WIDTH}}{runs[0].get('error')}")
     else:
         seconds = [r["seconds"] for r in runs]
         middle = median(seconds)
         spread = f" ({min(seconds):.3g}-{max(seconds):.3g})" if len(runs) > 1 else ""
-        print(f"  {'micrograd':<28}{middle:.3g} s{spread}, {middle / n * 1e6:.2f} µs per node")
+        print(f"  {'micrograd':<{WIDTH}}{middle:.3g} s{spread}, {middle / n * 1e6:.2f} µs per node")
     missing = peers.missing("karpathy")
     if missing:
-        print(f"  {THEIRS:<28}{missing}")
+        print(f"  {THEIRS:<{WIDTH}}{missing}")
         return
     k = settings.karpathy_deep
     theirs = measure(["deep", str(k), *_folder(peers, "karpathy")])
     outcome = theirs.get("error") or f"{theirs['seconds']:.2f} s"
-    print(f"  {THEIRS:<28}{outcome} already at {k:,} additions")
+    print(f"  {THEIRS:<{WIDTH}}{outcome} already at {k:,} additions")
 
 
 WORKLOADS: dict[str, Callable[[Settings, Peers], None]] = {
@@ -379,7 +397,10 @@ def main(argv: list[str] | None = None) -> int:
         help=f"some of {', '.join(names)} (default: all but scaling)",
     )
     parser.add_argument(
-        "--rounds", type=int, help=f"runs of each contender (default {Settings.rounds})"
+        "--rounds",
+        type=int,
+        help=f"runs of each contender (default {Settings.rounds}; ops and deep "
+        f"{Settings.slow_rounds}, memory 1)",
     )
     parser.add_argument("--quick", action="store_true", help="one round of tiny workloads")
     parser.add_argument(
@@ -401,7 +422,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds is not None:
         if args.rounds < 1:
             parser.error(f"--rounds must be at least 1, got {args.rounds}")
-        settings = replace(settings, rounds=args.rounds)
+        settings = replace(settings, rounds=args.rounds, slow_rounds=args.rounds)
+    if args.out is not None and "scaling" in args.workloads:
+        try:
+            os.makedirs(args.out, exist_ok=True)  # now, not after a minute of measuring
+        except OSError as error:
+            parser.error(f"--out {args.out!r}: cannot make that folder ({error.strerror})")
     peers = Peers(set(skip))
     workloads = args.workloads or list(WORKLOADS)
     header(settings)

@@ -35,10 +35,13 @@ def _import_micrograd_from(folder: str) -> None:
 
 
 class CollectorClock:
-    """Adds up the time Python's cyclic garbage collector runs (from gc.callbacks)."""
+    """Adds up how long Python's cyclic garbage collector runs, how often, and how many
+    objects it frees (from gc.callbacks)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.runs = 0
+        self.freed = 0
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
@@ -46,6 +49,8 @@ class CollectorClock:
             self._started = time.perf_counter()
         else:
             self.seconds += time.perf_counter() - self._started
+            self.runs += 1
+            self.freed += info["collected"]
 
 
 def demo(
@@ -53,7 +58,8 @@ def demo(
 ) -> dict[str, Any]:
     """Train the first `steps` steps from the problem's start, again and again on a new
     model each time, until `at_least` seconds have gone by (once at least). For each
-    repeat: each step's seconds and loss, and the seconds the garbage collector ran.
+    repeat: each step's seconds and loss, and the garbage collector's seconds, runs
+    and objects freed.
 
     One untimed step comes first, on a model of its own, so that what is done once in a
     process (PyTorch sets itself up on its first step) is not timed.
@@ -78,7 +84,15 @@ def demo(
             losses.append(step(k))
             seconds.append(time.perf_counter() - start)
         gc.callbacks.remove(clock)
-        repeats.append({"seconds": seconds, "losses": losses, "gc_seconds": clock.seconds})
+        repeats.append(
+            {
+                "seconds": seconds,
+                "losses": losses,
+                "gc_seconds": clock.seconds,
+                "gc_runs": clock.runs,
+                "gc_freed": clock.freed,
+            }
+        )
     return {"repeats": repeats}
 
 
