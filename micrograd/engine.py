@@ -20,7 +20,8 @@ How a node is stored (six slots keep it small and fast):
 - An op of one or two operands keeps them in written order in `_a` and `_b` (`_b`
   is None for one), each a Value or a plain number (a constant, kept so that
   drawings can show it). Its local derivatives are not stored: the sweep gets
-  them from the op's rule, as micrograd's closures do.
+  them from the op's rule, as micrograd's closures do. `_s` is 1.0, or None for
+  a relu that is off, which passes nothing back.
 - `Value.sum` keeps the tuple of its parents in `_a`.
 - A fused neuron (`Value.dot`, nn's default) keeps its weights and bias in `_a`,
   its inputs in `_b` (split once per layer and shared by the layer's neurons), and
@@ -404,7 +405,7 @@ def _apply(row: Op, operands: Sequence[Operand]) -> Value:
     return _node(y, row, a, operands[1] if isinstance(operands[1], Value) else xs[1])
 
 
-def _node(data: float, rule: Op, a: Any, b: Any, s: Any = None) -> Value:
+def _node(data: float, rule: Op, a: Any, b: Any, s: Any = 1.0) -> Value:
     """A new node with result `data` of the op `rule` on a (and b); a leaf under no_grad()."""
     out = _new_value(Value)
     out.data = data
@@ -659,7 +660,8 @@ class Value:
         # An op of its own, outside the table: its rule is the closure given later.
         self._rule = Op(op_text, None, (), kind=BY_HAND, doc="an op written by hand")
         self._a = parents or None
-        self._b = self._s = None
+        self._b = None
+        self._s = 1.0
 
     # ---- arithmetic -----------------------------------------------------------------------
     # + and * are the commonest ops, so they are written out here (about 2x faster than
@@ -686,6 +688,15 @@ class Value:
         c = _as_float(other, "*")
         return _node(c * self.data, mul, self, c)
 
+    def relu(self) -> Value:
+        """max(0, x)."""
+        # relu's row, written out so that a relu that is off is marked in _s (None: it
+        # passes nothing back), which spares backward()'s search what is behind it
+        x = self.data
+        if x <= 0.0:
+            return _node(0.0, relu, self, None, None)
+        return _node(x, relu, self, None)
+
     # The other ops: each the method of its row (`x - y` is sub.method(x, y)).
     __sub__ = sub.method
     __rsub__ = sub.reflected
@@ -695,7 +706,6 @@ class Value:
     __rpow__ = pow_.reflected
     __neg__ = neg.method
     __abs__ = abs_.method
-    relu = relu.method
     tanh = tanh.method
     sigmoid = sigmoid.method
     exp = exp.method
@@ -1114,6 +1124,8 @@ def _depth_first(roots: Sequence[Value], leaves: bool, reset_grads: bool = False
         stack.append(_FINISH)
         a = node._a
         if a is None:  # a leaf
+            continue
+        if node._s is None and not leaves:  # passes nothing back: what is behind it gets 0
             continue
         if type(a) is tuple:  # many operands
             for parent in reversed(a):  # reversed: the first parent is finished first
