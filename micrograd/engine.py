@@ -766,7 +766,7 @@ class Value:
         sigma = _activation(activation, "Value.dot()")
         if not weights and bias is None:  # nothing to depend on: a constant
             return Value(0.0 if sigma is None else _forward(sigma, [0.0], [0.0]))
-        return _fused_neuron(weights, bias, _split_inputs(inputs), sigma)
+        return _fused_neurons(_split_inputs(inputs), [(weights, bias, sigma)])[0]
 
     # ---- backward -------------------------------------------------------------------------
 
@@ -1009,43 +1009,49 @@ def _split_inputs(inputs: Sequence[Operand]) -> _SplitInputs:
     return _SplitInputs(inputs, data, tuple(inputs[i] for i in positions), positions)
 
 
-def _fused_neuron(
-    weights: Sequence[Value], bias: Value | None, split: _SplitInputs, sigma: Op | None
-) -> Value:
-    """The node σ(bias + Σ w_i x_i): the forward rules of mul, add and σ, written out.
+def _fused_neurons(
+    split: _SplitInputs, neurons: Iterable[tuple[Sequence[Value], Value | None, Op | None]]
+) -> list[Value]:
+    """The node σ(bias + Σ w_i x_i) of each (weights, bias, σ), on the same split inputs.
 
-    Tests pin it to those rows: its number and gradients are the elementary graph's.
+    The forward rules of mul, add and σ, written out (a loop over a layer's neurons in
+    one call halves its overhead); tests pin them to those rows, bit for bit.
     """
-    # bias + w0*x0 + w1*x1 + ..., added left to right as the elementary chain does
-    total = 0.0 if bias is None else bias.data
-    for w, x in zip(weights, split.data):
-        total += w.data * x
-    rule: Op
-    slope: float | None
-    if sigma is None:
-        rule, y, slope = DOT_OP, total, 1.0
-    elif sigma is relu:  # relu's rules, written out: d/ds relu(s) = 1 if s > 0, else off
-        rule = sigma.fused  # type: ignore[assignment]
-        y, slope = (0.0, None) if total <= 0.0 else (total, 1.0)
-    else:
-        rule = sigma.fused  # type: ignore[assignment]
-        try:
-            y = sigma.forward(total)  # type: ignore[misc]
-        except (ValueError, ZeroDivisionError, OverflowError):
-            y = _forward(sigma, [total], [total])  # raises the error that names the op
-        slope = sigma.derivatives[0](total, y)  # d(out)/d(s); None: passes nothing back
-    out = _new_value(Value)
-    out.data = y
-    out.grad = 0.0
-    if _grad_enabled.get():
-        out._rule = rule
-        # its parents: the weights, the inputs that are Values, the bias
-        out._a = (*weights, *split.values) if bias is None else (*weights, *split.values, bias)
-        out._b = split
-        out._s = slope
-    else:
-        out._rule = out._a = out._b = out._s = None
-    return out
+    data, values = split.data, split.values
+    recording = _grad_enabled.get()
+    outputs = []
+    for weights, bias, sigma in neurons:
+        # bias + w0*x0 + w1*x1 + ..., added left to right as the elementary chain does
+        total = 0.0 if bias is None else bias.data
+        for w, x in zip(weights, data):
+            total += w.data * x
+        rule: Op
+        slope: float | None
+        if sigma is None:
+            rule, y, slope = DOT_OP, total, 1.0
+        elif sigma is relu:  # relu's rules, written out: d/ds relu(s) = 1 if s > 0, else off
+            rule = relu.fused  # type: ignore[assignment]
+            y, slope = (0.0, None) if total <= 0.0 else (total, 1.0)
+        else:
+            rule = sigma.fused  # type: ignore[assignment]
+            try:
+                y = sigma.forward(total)  # type: ignore[misc]
+            except (ValueError, ZeroDivisionError, OverflowError):
+                y = _forward(sigma, [total], [total])  # raises the error that names the op
+            slope = sigma.derivatives[0](total, y)  # d(out)/d(s); None: passes nothing back
+        out = _new_value(Value)
+        out.data = y
+        out.grad = 0.0
+        if recording:
+            out._rule = rule
+            # its parents: the weights, the inputs that are Values, the bias
+            out._a = (*weights, *values) if bias is None else (*weights, *values, bias)
+            out._b = split
+            out._s = slope
+        else:
+            out._rule = out._a = out._b = out._s = None
+        outputs.append(out)
+    return outputs
 
 
 def fused_layer(
@@ -1057,12 +1063,12 @@ def fused_layer(
     `neurons` holds (weights, bias, activation name or None) for each neuron. The
     inputs are split into Values and numbers once, and the split is shared.
     """
-    split = _split_inputs(inputs)
-    sigmas: dict[str | None, Op | None] = {None: None}  # each activation looked up once a layer
+    sigmas: dict[str | None, Op | None] = {None: None}  # each activation looked up once
     for _, _, name in neurons:
         if name not in sigmas:
             sigmas[name] = _activation(name, "fused_layer()")
-    return [_fused_neuron(w, b, split, sigmas[name]) for w, b, name in neurons]
+    split = _split_inputs(inputs)
+    return _fused_neurons(split, [(w, b, sigmas[name]) for w, b, name in neurons])
 
 
 class FusedParts(NamedTuple):

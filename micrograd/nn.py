@@ -391,7 +391,11 @@ class Layer(Module):
         _check_inputs("Layer", self.nin, x)
         if self.neurons[0].fused:  # one node per neuron, sharing one pass over the inputs
             out = fused_layer(
-                x, [(n.w, n.b, _fused_activation(n.activation)) for n in self.neurons]
+                x,
+                [
+                    (n.w, n.b, None if n.activation == LINEAR else n.activation)
+                    for n in self.neurons
+                ],
             )
         else:
             out = [n(x) for n in self.neurons]
