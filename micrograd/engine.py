@@ -50,13 +50,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Complex, Real
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, Protocol, Union
 
 __all__ = [
     "Value",
     "Op",
     "OPS",
     "ACTIVATIONS",
+    "LINEAR",
     "op",
     "no_grad",
     "enable_grad",
@@ -272,8 +273,10 @@ class Op:
 
 # Every op by name: the built-in rows below, the fused ones, and any a user registers.
 OPS: dict[str, Op] = {}
-# The ops a neuron can apply after its weighted sum, by name (rows with activation=True).
+# The ops a neuron can apply after its weighted sum, by name (rows with activation=True),
+# and the name of none: a linear neuron's output is its weighted sum.
 ACTIVATIONS: dict[str, Op] = {}
+LINEAR = "linear"
 # The names of the built-in ops, set once they are registered: a user's op cannot take one.
 _BUILT_IN: frozenset[str] = frozenset()
 
@@ -627,6 +630,9 @@ class Value:
     _b: Any
     _s: Any
     label: str = ""  # stored in the instance dict only when given
+    # a leaf built by hand, as micrograd allows: its `_op` text and `_backward` closure
+    _op_text: str = ""
+    _leaf_closure: Callable[[], None] | None = None
 
     def __init__(
         self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = ""
@@ -657,9 +663,12 @@ class Value:
                     f"Value() _children must be Values, got {type(parent).__name__} "
                     f"{parent!r} at position {i}"
                 )
+        if not parents:  # still a leaf (micrograd's Value(2.0, (), "x")): it keeps the text
+            self._op_text = op_text
+            return
         # An op of its own, outside the table: its rule is the closure given later.
         self._rule = Op(op_text, None, (), kind=BY_HAND, doc="an op written by hand")
-        self._a = parents or None
+        self._a = parents
         self._b = None
         self._s = 1.0
 
@@ -763,10 +772,10 @@ class Value:
                 raise TypeError(f"Value.dot() weights[{i}] must be a Value, got {w!r}")
         if bias is not None and not isinstance(bias, Value):
             raise TypeError(f"Value.dot() bias must be a Value or None, got {bias!r}")
-        sigma = _activation(activation, "Value.dot()")
+        sigma = _activation(activation)
         if not weights and bias is None:  # nothing to depend on: a constant
             return Value(0.0 if sigma is None else _forward(sigma, [0.0], [0.0]))
-        return _fused_neurons(_split_inputs(inputs), [(weights, bias, sigma)])[0]
+        return _fused_neurons(_split_inputs(inputs), [_Neuron(weights, bias, activation)])[0]
 
     # ---- backward -------------------------------------------------------------------------
 
@@ -848,15 +857,18 @@ class Value:
         (`out._backward = closure`) makes it this node's rule, as in micrograd.
         """
         rule = self._rule
-        if rule is not None and rule.closure is not None:
-            return rule.closure
-        return self._chain_rule_step
+        if rule is None:  # a leaf passes nothing back (unless it was given a closure)
+            return self._leaf_closure or self._chain_rule_step
+        return rule.closure or self._chain_rule_step
 
     @_backward.setter
     def _backward(self, closure: Callable[[], None]) -> None:
         if not callable(closure):
             raise TypeError(f"_backward must be a function of no arguments, got {closure!r}")
-        if self._rule is None or self._rule.kind != BY_HAND:  # a leaf, or a node of the table
+        if self._rule is None:  # a leaf: backward() never calls it, the lecture's loop does
+            self._leaf_closure = closure
+            return
+        if self._rule.kind != BY_HAND:  # a node made by a row of OPS becomes an op of its own
             self._build_by_hand(self.parents, self._op)
         self._rule.closure = closure  # type: ignore[union-attr]
 
@@ -915,7 +927,7 @@ class Value:
     def _op(self) -> str:
         """micrograd's text for the op: "+", "*", "**2", "ReLU", "tanh" ("" for a leaf)."""
         rule = self._rule
-        return "" if rule is None else rule.spell(self.operands)
+        return self._op_text if rule is None else rule.spell(self.operands)
 
     @property
     def _prev(self) -> set[Value]:
@@ -973,13 +985,13 @@ def _compare_operand(other: Operand, op_text: str) -> float:
     return other.data if isinstance(other, Value) else _as_float(other, op_text)
 
 
-def _activation(name: str | None, caller: str) -> Op | None:
-    """The activation op called `name` (None for none), or a ValueError listing them."""
-    if name is None:
+def _activation(name: str | None) -> Op | None:
+    """The activation op called `name` (None for None or LINEAR), or a ValueError listing them."""
+    if name is None or name == LINEAR:
         return None
     if name not in ACTIVATIONS:
         raise ValueError(
-            f"{caller}: unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)} or None"
+            f"unknown activation {name!r}; expected one of {sorted([LINEAR, *ACTIVATIONS])} or None"
         )
     return ACTIVATIONS[name]
 
@@ -1009,29 +1021,55 @@ def _split_inputs(inputs: Sequence[Operand]) -> _SplitInputs:
     return _SplitInputs(inputs, data, tuple(inputs[i] for i in positions), positions)
 
 
-def _fused_neurons(
-    split: _SplitInputs, neurons: Iterable[tuple[Sequence[Value], Value | None, Op | None]]
-) -> list[Value]:
-    """The node σ(bias + Σ w_i x_i) of each (weights, bias, σ), on the same split inputs.
+class NeuronLike(Protocol):
+    """What a fused neuron node is made from: an nn.Neuron, or any object with these."""
 
-    The forward rules of mul, add and σ, written out (a loop over a layer's neurons in
-    one call halves its overhead); tests pin them to those rows, bit for bit.
+    @property
+    def w(self) -> Sequence[Value]: ...  # its weights
+
+    @property
+    def b(self) -> Value | None: ...  # its bias
+
+    @property
+    def activation(self) -> str | None: ...  # a name in ACTIVATIONS; None or LINEAR: none
+
+
+class _Neuron(NamedTuple):
+    w: Sequence[Value]
+    b: Value | None
+    activation: str | None
+
+
+def _fused_neurons(split: _SplitInputs, neurons: Iterable[NeuronLike]) -> list[Value]:
+    """The node σ(b + Σ w_i x_i) of each neuron, on the same split inputs.
+
+    The forward rules of mul, add and σ, written out (a layer's neurons in one loop,
+    read straight from the neurons, cost a third less than a call per neuron); tests
+    pin them to those rows, bit for bit.
     """
     data, values = split.data, split.values
     recording = _grad_enabled.get()
-    outputs = []
-    for weights, bias, sigma in neurons:
-        # bias + w0*x0 + w1*x1 + ..., added left to right as the elementary chain does
+    relu_neuron = relu.fused
+    sigmas: dict[str | None, Op | None] = {None: None, LINEAR: None, "relu": relu}
+    outputs: list[Value] = []
+    for neuron in neurons:
+        weights, bias, name = neuron.w, neuron.b, neuron.activation
+        # b + w0*x0 + w1*x1 + ..., added left to right as the elementary chain does
         total = 0.0 if bias is None else bias.data
         for w, x in zip(weights, data):
             total += w.data * x
+        sigma = sigmas[name] if name in sigmas else sigmas.setdefault(name, _activation(name))
         rule: Op
+        y: float
         slope: float | None
-        if sigma is None:
+        if sigma is relu:  # relu's rules, written out: d/ds relu(s) = 1 if s > 0, else off
+            rule = relu_neuron  # type: ignore[assignment]
+            if total <= 0.0:
+                y, slope = 0.0, None
+            else:
+                y, slope = total, 1.0
+        elif sigma is None:
             rule, y, slope = DOT_OP, total, 1.0
-        elif sigma is relu:  # relu's rules, written out: d/ds relu(s) = 1 if s > 0, else off
-            rule = relu.fused  # type: ignore[assignment]
-            y, slope = (0.0, None) if total <= 0.0 else (total, 1.0)
         else:
             rule = sigma.fused  # type: ignore[assignment]
             try:
@@ -1054,21 +1092,13 @@ def _fused_neurons(
     return outputs
 
 
-def fused_layer(
-    inputs: Sequence[Operand],
-    neurons: Sequence[tuple[Sequence[Value], Value | None, str | None]],
-) -> list[Value]:
+def fused_layer(inputs: Sequence[Operand], neurons: Sequence[NeuronLike]) -> list[Value]:
     """A layer's forward pass: one fused node σ(b + Σ w·x) per neuron, on the same inputs.
 
-    `neurons` holds (weights, bias, activation name or None) for each neuron. The
-    inputs are split into Values and numbers once, and the split is shared.
+    Each neuron has weights `w`, a bias `b` (or None) and an `activation` name, as
+    nn.Neuron does. The inputs are split into Values and numbers once, and shared.
     """
-    sigmas: dict[str | None, Op | None] = {None: None}  # each activation looked up once
-    for _, _, name in neurons:
-        if name not in sigmas:
-            sigmas[name] = _activation(name, "fused_layer()")
-    split = _split_inputs(inputs)
-    return _fused_neurons(split, [(w, b, sigmas[name]) for w, b, name in neurons])
+    return _fused_neurons(_split_inputs(inputs), neurons)
 
 
 class FusedParts(NamedTuple):
@@ -1135,7 +1165,7 @@ def _depth_first(roots: Sequence[Value], leaves: bool, reset_grads: bool = False
             continue
         if type(a) is tuple:  # many operands
             for parent in reversed(a):  # reversed: the first parent is finished first
-                if (parent._a is not None or leaves) and parent not in visited:
+                if (parent._rule is not None or leaves) and parent not in visited:
                     stack.append(parent)
             continue
         # one or two operands, each a Value or a constant (always a float); the second

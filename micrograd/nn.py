@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 from micrograd import checkpoint
 from micrograd._checks import excerpt, finite_number, int_at_least, shortened
 from micrograd._signals import interrupts_deferred
-from micrograd.engine import ACTIVATIONS, Value, fused_layer
+from micrograd.engine import ACTIVATIONS, LINEAR, Value, fused_layer
 
 if TYPE_CHECKING:
     from micrograd.checkpoint import Checkpoint
@@ -30,15 +30,9 @@ M = TypeVar("M", bound="Module")
 # What a module is made of (see Module.children): parameters and modules, or lists of them.
 Child = Union[Value, "Module", Sequence[Union[Value, "Module"]]]
 
-# A neuron's activation σ is "linear" (none: y = Σ w·x + b) or the name of an op in
-# micrograd.engine.ACTIVATIONS ("relu", "tanh", "sigmoid", or one registered with
+# A neuron's activation σ is LINEAR ("linear": none, y = Σ w·x + b) or the name of an
+# op in micrograd.engine.ACTIVATIONS ("relu", "tanh", "sigmoid", or one registered with
 # `op(..., activation=True)`).
-LINEAR = "linear"
-
-
-def _fused_activation(activation: str) -> str | None:
-    """The activation a fused neuron node applies itself (Value.dot's `activation`)."""
-    return None if activation == LINEAR else activation
 
 
 # Weight initialisations, by name: each gives the bound b of the uniform(-b, b) draw
@@ -338,7 +332,7 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Input]) -> Value:
         _check_inputs("Neuron", len(self.w), x)
         if self.fused:  # one node: σ(Σ w·x + b)
-            return Value.dot(self.w, x, self.b, _fused_activation(self.activation))
+            return Value.dot(self.w, x, self.b, self.activation)
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         return act if self.activation == LINEAR else ACTIVATIONS[self.activation](act)
 
@@ -390,13 +384,7 @@ class Layer(Module):
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         _check_inputs("Layer", self.nin, x)
         if self.neurons[0].fused:  # one node per neuron, sharing one pass over the inputs
-            out = fused_layer(
-                x,
-                [
-                    (n.w, n.b, None if n.activation == LINEAR else n.activation)
-                    for n in self.neurons
-                ],
-            )
+            out = fused_layer(x, self.neurons)
         else:
             out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
