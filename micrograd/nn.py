@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 from micrograd import checkpoint
 from micrograd._checks import excerpt, finite_number, int_at_least, shortened
 from micrograd._signals import interrupts_deferred
-from micrograd.engine import ACTIVATIONS, LINEAR, Value, fused_layer
+from micrograd.engine import ACTIVATIONS, LINEAR, Value, fused_layer, parameter_tuple
 
 if TYPE_CHECKING:
     from micrograd.checkpoint import Checkpoint
@@ -328,6 +328,10 @@ class Neuron(Module):
         self.b = Value(0.0)
         self.activation = activation
         self.fused = fused
+        # fused_parameters()'s last answer, and the w and b it was made from
+        self._kept_parameters: tuple[tuple[tuple[Value, ...], bool], list[Value], Value] | None = (
+            None
+        )
 
     def __call__(self, x: Sequence[Input]) -> Value:
         _check_inputs("Neuron", len(self.w), x)
@@ -340,6 +344,15 @@ class Neuron(Module):
     def nonlin(self) -> bool:
         """micrograd's name: whether the neuron applies a nonlinear activation."""
         return self.activation != LINEAR
+
+    def fused_parameters(self) -> tuple[tuple[Value, ...], bool]:
+        """What its fused nodes keep of it: micrograd.engine.parameter_tuple(w, b), made
+        again only when `w` or `b` holds other Values than last time (checked in C)."""
+        kept = self._kept_parameters
+        if kept is None or kept[2] is not self.b or kept[1] != self.w:
+            kept = (parameter_tuple(self.w, self.b), list(self.w), self.b)
+            self._kept_parameters = kept
+        return kept[0]
 
     def children(self) -> dict[str, Child]:
         return {"w": self.w, "b": self.b}
