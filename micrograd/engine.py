@@ -74,6 +74,15 @@ __all__ = [
     "fused_layer",
     "parameter_tuple",
     "NeuronLike",
+    "op_row",
+    "sum_terms",
+    "tracing",
+    "ELEMENTARY",
+    "ADD",
+    "MUL",
+    "SUM",
+    "FUSED",
+    "BY_HAND",
 ]
 
 Number = Union[int, float]
@@ -728,16 +737,20 @@ class Value:
         the same float, but the graph has one node instead of one per addition.
         """
         total = start.data if isinstance(start, Value) else _as_float(start, "Value.sum()")
-        parents = [start] if isinstance(start, Value) else []
+        written: list[Value | float] = [start if isinstance(start, Value) else total]
         for v in values:
             if isinstance(v, Value):
                 total += v.data
-                parents.append(v)
+                written.append(v)
             else:
-                total += _as_float(v, "Value.sum()")
+                c = _as_float(v, "Value.sum()")
+                total += c
+                written.append(c)
+        parents = tuple(v for v in written if isinstance(v, Value))
         if not parents:  # only numbers: a constant
             return Value(total)
-        return _node(total, SUM_OP, tuple(parents), None)
+        # _b keeps the terms as added, numbers included (micrograd.compiler adds them again)
+        return _node(total, SUM_OP, parents, tuple(written))
 
     @staticmethod
     def dot(
@@ -958,19 +971,20 @@ class Value:
     # ---- conversions and comparisons (on data; no graph) ------------------------------------
 
     def __float__(self) -> float:
+        _check_not_tracing("float(a Value)")
         return self.data
 
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _compare_operand(other, "<")
+        return _check_not_tracing("<") or self.data < _compare_operand(other, "<")
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _compare_operand(other, "<=")
+        return _check_not_tracing("<=") or self.data <= _compare_operand(other, "<=")
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _compare_operand(other, ">")
+        return _check_not_tracing(">") or self.data > _compare_operand(other, ">")
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _compare_operand(other, ">=")
+        return _check_not_tracing(">=") or self.data >= _compare_operand(other, ">=")
 
     # == and hash stay by identity (object's), so Values work as set members and dict keys.
 
@@ -982,6 +996,34 @@ class Value:
 
 _new_value = object.__new__  # makes a node without running __init__'s checks
 _VALUE_ATTRIBUTES = frozenset(dir(Value))  # names a user's op may not take
+
+
+# While micrograd.compiler traces a function, comparing Values (or making a float of one)
+# would let the function choose its graph by the numbers, which a compiled program
+# cannot follow: the tracer sets this to say so.
+_tracing: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "micrograd_tracing", default=None
+)
+
+
+@contextmanager
+def tracing(reason: str) -> Iterator[None]:
+    """Within this block, comparing Values or making a float of one raises TypeError,
+    saying `reason`: micrograd.compiler traces a function in it, so that the function
+    cannot choose its graph by the numbers without the compiler knowing."""
+    token = _tracing.set(reason)
+    try:
+        yield
+    finally:
+        _tracing.reset(token)
+
+
+def _check_not_tracing(what: str) -> bool:
+    """False, or a TypeError while a function is being traced (see _tracing)."""
+    refusal = _tracing.get()
+    if refusal is not None:
+        raise TypeError(f"{what} on a Value while tracing: {refusal}")
+    return False
 
 
 def _compare_operand(other: Operand, op_text: str) -> float:
@@ -1128,6 +1170,20 @@ def fused_layer(inputs: Sequence[Operand], neurons: Sequence[NeuronLike]) -> lis
     nn.Neuron does. The inputs are split into Values and numbers once, and shared.
     """
     return _fused_neurons(_split_inputs(inputs), neurons)
+
+
+def op_row(node: Value) -> Op | None:
+    """The row of the op that made node (None for a leaf). A node built by hand has a
+    row of its own, outside OPS, whose kind is BY_HAND."""
+    return node._rule
+
+
+def sum_terms(node: Value) -> tuple[Value | float, ...]:
+    """What a node made by Value.sum added up, in order: its start, then each term,
+    Values and plain numbers alike (its parents are only the Values)."""
+    if node._rule is not SUM_OP:
+        raise ValueError(f"sum_terms() needs a node made by Value.sum, got op {node.op!r}")
+    return node._b  # type: ignore[no-any-return]
 
 
 class FusedParts(NamedTuple):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 
@@ -71,25 +71,40 @@ class Module:
         if type(self).parameters is not Module.parameters:  # micrograd style: listed by hand
             return [(str(i), p) for i, p in enumerate(self.parameters())]
         named = []
-        for attribute, child in self.children().items():
-            many = isinstance(child, (list, tuple))
-            parts = cast("Sequence[Value | Module]", child if many else [child])
-            for i, part in enumerate(parts):
-                name = f"{attribute}.{i}" if many else attribute
-                if isinstance(part, Value):
-                    named.append((name, part))
-                elif isinstance(part, Module):
-                    named.extend((f"{name}.{inner}", p) for inner, p in part.named_parameters())
-                else:
-                    raise TypeError(
-                        f"{type(self).__name__}.children() gives {name!r} = "
-                        f"{type(part).__name__}; expected Values and Modules (or lists of them)"
-                    )
+        for attribute, index, part in self._parts():
+            name = attribute if index is None else f"{attribute}.{index}"
+            if isinstance(part, Value):
+                named.append((name, part))
+            else:
+                named.extend((f"{name}.{inner}", p) for inner, p in part.named_parameters())
         return named
 
     def parameters(self) -> list[Value]:
         """Every trainable Value, in a fixed order."""
-        return [p for _, p in self.named_parameters()]
+        # the walk of named_parameters() without the names: zero_grad() runs it every
+        # step, and making 337 names took 0.15 ms of the demo's compiled step
+        found: list[Value] = []
+        for _, _, part in self._parts():
+            if isinstance(part, Value):
+                found.append(part)
+            else:
+                found.extend(part.parameters())
+        return found
+
+    def _parts(self) -> Iterator[tuple[str, int | None, Value | Module]]:
+        """(attribute, index in its list or None, Value or Module) for everything that
+        children() lists, in order."""
+        for attribute, child in self.children().items():
+            many = isinstance(child, (list, tuple))
+            parts = cast("Sequence[Value | Module]", child if many else [child])
+            for i, part in enumerate(parts):
+                if not isinstance(part, (Value, Module)):
+                    name = f"{attribute}.{i}" if many else attribute
+                    raise TypeError(
+                        f"{type(self).__name__}.children() gives {name!r} = "
+                        f"{type(part).__name__}; expected Values and Modules (or lists of them)"
+                    )
+                yield attribute, i if many else None, part
 
     def num_parameters(self) -> int:
         """How many numbers training adjusts."""
