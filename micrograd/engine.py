@@ -604,7 +604,23 @@ def sqrt(x: float) -> float:
     return math.sqrt(x)
 
 
-# The ops of many operands. Their forward rules are Value.sum and _fused_neuron, and
+_LOG2 = math.log(2.0)
+
+
+@op(
+    derivatives=(lambda a, b, out: sigmoid(a - b), lambda a, b, out: sigmoid(b - a)),
+    commutative=True,  # to the last bit: |a - b| and the larger are the same either way
+)
+def logaddexp(a: float, b: float) -> float:
+    """log(e**a + e**b), computed without overflow: the stable core of softmax losses."""
+    # d/da log(e**a + e**b) = e**a / (e**a + e**b) = sigmoid(a - b); the same for b
+    if a == b:  # also two infinities of one sign, whose difference is NaN
+        return a + _LOG2
+    larger = a if a > b else b
+    return larger + math.log1p(math.exp(-abs(a - b)))
+
+
+# The ops of many operands. Their forward rules are Value.sum and _fused_neurons, and
 # their local derivatives are written out in _local_derivatives.
 SUM_OP = Op("sum", None, (), kind=SUM, symbol="Σ", doc="v0 + v1 + ... as one node.")
 DOT_OP = Op("dot", None, (), kind=FUSED, symbol="w·x+b", doc="b + Σ w·x as one node.")
@@ -726,6 +742,7 @@ class Value:
     exp = exp.method
     log = log.method
     sqrt = sqrt.method
+    logaddexp = logaddexp.method
 
     # ---- ops of many operands, as one node ------------------------------------------------
 

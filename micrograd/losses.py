@@ -9,12 +9,13 @@ exactly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any, Callable, Union
 
 from micrograd._checks import number_at_least
-from micrograd.engine import Value
+from micrograd.engine import Value, logaddexp
 
 __all__ = ["mse", "hinge", "binary_cross_entropy", "cross_entropy", "l2", "LOSSES", "Loss"]
 
@@ -132,7 +133,7 @@ def binary_cross_entropy(logits: Sequence[Output], labels: Sequence[float]) -> V
     """Binary cross-entropy from logits: -[y log σ(z) + (1 - y) log(1 - σ(z))], averaged.
 
     Labels are 0 or 1 (or a probability in between). It is computed as
-    softplus(z) - y·z, split at z = 0 so that exp never overflows: exact and stable
+    softplus(z) - y·z, with softplus(z) = logaddexp(0, z) so that exp never overflows: stable
     for logits of any size (±1000 included), with the gradient σ(z) - y.
     """
     _check_batch("binary_cross_entropy", logits, labels)
@@ -144,13 +145,9 @@ def binary_cross_entropy(logits: Sequence[Output], labels: Sequence[float]) -> V
                 f"binary_cross_entropy labels must be 0 or 1 (or a probability in "
                 f"between), got {y!r} at labels[{i}]"
             )
-    losses = []
-    for z, y in zip(logits, labels):
-        z = _as_value(z)
-        if z.data >= 0:  # softplus(z) = z + log(1 + e^-z), and e^-z <= 1
-            losses.append((1 - y) * z + (1 + (-z).exp()).log())
-        else:  # softplus(z) = log(1 + e^z), and e^z < 1
-            losses.append(-y * z + (1 + z.exp()).log())
+    # softplus(z) - y·z, with softplus(z) = log(1 + e^z) = logaddexp(0, z), which never
+    # overflows: one graph whatever the numbers (micrograd.compiler can compile it)
+    losses = [logaddexp(0.0, _as_value(z)) - y * _as_value(z) for z, y in zip(logits, labels)]
     return _mean(losses)
 
 
@@ -158,8 +155,8 @@ def cross_entropy(logits: Sequence[Sequence[Output]], labels: Sequence[int]) -> 
     """Softmax cross-entropy for k classes: the mean of -log softmax(z)[y].
 
     Each row of `logits` holds one score per class; each label is a class index
-    0..k-1. Computed as log Σ exp(z_j - m) - (z_y - m) with m the row's largest
-    score (log-sum-exp), so no exp overflows whatever the scores.
+    0..k-1. Computed as log Σ exp(z_j) - z_y, the sum taken one pair at a time with
+    logaddexp, so no exp overflows whatever the scores.
     """
     _check_batch("cross_entropy", logits, labels)
     losses = []
@@ -188,10 +185,9 @@ def cross_entropy(logits: Sequence[Sequence[Output]], labels: Sequence[int]) -> 
                 f"got {y!r} at labels[{i}]"
             )
         values = [_as_value(z) for z in row]
-        m = max(z.data for z in values)  # a constant: shifting by it changes no gradient
-        shifted = [z - m for z in values]
-        log_sum_exp = Value.sum(s.exp() for s in shifted).log()
-        losses.append(log_sum_exp - shifted[y])
+        # log Σ e^z_j, one pair at a time with logaddexp, which never overflows
+        log_sum_exp = functools.reduce(logaddexp, values)
+        losses.append(log_sum_exp - values[y])
     return _mean(losses)
 
 

@@ -176,6 +176,7 @@ UNARY_OPS = [
     ("number ** x (rpow)", lambda x: 2.0**x, POINTS),
     ("fraction ** x (rpow)", lambda x: 0.3**x, POINTS),
     ("int ** x (rpow)", lambda x: 3**x, POINTS),
+    ("logaddexp(0, x)", lambda x: engine.logaddexp(0.0, x), POINTS),
 ]
 UNARY_CASES = [
     pytest.param(f, x, id=f"{name}@{x}") for name, f, points in UNARY_OPS for x in points
@@ -193,6 +194,8 @@ BINARY_OPS = [
     ("a * b", lambda a, b: a * b, PAIRS),
     ("a / b", lambda a, b: a / b, PAIRS),
     ("a ** b", lambda a, b: a**b, POSITIVE_BASE_PAIRS),
+    ("logaddexp(a, b)", lambda a, b: engine.logaddexp(a, b), PAIRS),
+    ("logaddexp(a, a + 1000)", lambda a, b: engine.logaddexp(a, a + 1000.0), PAIRS),
 ]
 BINARY_CASES = [
     pytest.param(f, a, b, id=f"{name}@{a},{b}") for name, f, pairs in BINARY_OPS for a, b in pairs

@@ -102,6 +102,7 @@ OPS = [
     ("a * b", lambda a, b: a * b, PAIRS),
     ("a / b", lambda a, b: a / b, PAIRS),
     ("a ** b", lambda a, b: a**b, POSITIVE_BASE_PAIRS),
+    ("logaddexp(a, b)", lambda a, b: a.logaddexp(b), PAIRS),
     ("sum", lambda a, b: Value.sum([a, 2.0, b, a], start=b), PAIRS),
     ("dot", lambda a, b: Value.dot([a, b], [b, 0.5], a), PAIRS),
     *[

@@ -2,68 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
-import struct
 import sys
 import time
 
 import pytest
+from helpers import bits, random_graph
 
 from micrograd import render, viz
 from micrograd.engine import Value, topological_order
 from micrograd.nn import MLP
 from micrograd.viz import BackwardStep, ParentUpdate, backward_steps, forward_steps, step_through
-
-# ---- random graphs ------------------------------------------------------------------------
-
-
-def random_graph(seed: int) -> tuple[Value, list[Value]]:
-    """A random graph using every op, with shared nodes and leaves holding old gradients.
-
-    The same seed builds the same graph, so two builds can be compared node by node.
-    """
-    rng = random.Random(seed)
-    leaves = [Value(rng.uniform(-2, 2), label=f"x{i}") for i in range(rng.randint(1, 4))]
-    for leaf in leaves:
-        leaf.grad = rng.choice([0.0, rng.uniform(-1, 1)])  # left over from earlier sweeps
-    nodes = list(leaves)
-    ops = [
-        lambda a, b, c: a + b,
-        lambda a, b, c: a - b,
-        lambda a, b, c: a * b,
-        lambda a, b, c: a / b,
-        lambda a, b, c: a**b,
-        lambda a, b, c: a + c,
-        lambda a, b, c: c - a,
-        lambda a, b, c: a * c,
-        lambda a, b, c: c / a,
-        lambda a, b, c: a ** rng.choice([2, 3, 0.5, -1]),
-        lambda a, b, c: abs(c) ** a,
-        lambda a, b, c: -a,
-        lambda a, b, c: abs(a),
-        lambda a, b, c: a.relu(),
-        lambda a, b, c: a.tanh(),
-        lambda a, b, c: a.sigmoid(),
-        lambda a, b, c: a.exp(),
-        lambda a, b, c: a.log(),
-        lambda a, b, c: a.sqrt(),
-        lambda a, b, c: Value.sum([a, b, a], c),
-        lambda a, b, c: Value.dot([a, b], [b, c], a),
-    ]
-    for _ in range(rng.randint(1, 30)):
-        a, b, c = rng.choice(nodes), rng.choice(nodes), rng.uniform(-2, 2)
-        with contextlib.suppress(ValueError, ZeroDivisionError, OverflowError):
-            nodes.append(rng.choice(ops)(a, b, c))  # outside the op's domain: no node
-    # The root depends on most nodes, through one binary op so that its parents are slots.
-    root = Value.sum(rng.sample(nodes, k=min(len(nodes), 5))) * nodes[-1]
-    return root, [*nodes, root]
-
-
-def bits(x: float) -> bytes:
-    """x's exact bits, so that NaNs compare equal to themselves."""
-    return struct.pack("<d", x)
-
 
 # ---- backward_steps -----------------------------------------------------------------------------
 

@@ -90,6 +90,7 @@ BINARY = [
     ("a / b", lambda a, b: a / b, PAIRS),
     ("a ** b", lambda a, b: a**b, POSITIVE_BASE_PAIRS),
     ("a * a + b", lambda a, b: a * a + b, PAIRS),
+    ("logaddexp(a, b)", lambda a, b: a.logaddexp(b), PAIRS + [(1000.0, -1000.0), (-700.0, -700.0)]),
 ]
 
 

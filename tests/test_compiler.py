@@ -1,0 +1,232 @@
+"""micrograd.compiler: a traced function, run as straight-line Python, gives the Value
+path's floats, bit for bit, and refuses what it cannot trace.
+
+Every comparison here is by the floats' bits (`bits`): the same operations in the same
+order give the same numbers, -0.0 and NaN included.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from helpers import bits, random_graph
+
+from micrograd import Value, grad
+from micrograd.compiler import Compiled, TraceError, trace
+from micrograd.engine import ACTIVATIONS, LINEAR
+from micrograd.losses import LOSSES, l2
+from micrograd.nn import MLP
+
+
+def same_bits(a, b) -> bool:
+    return [bits(x) for x in a] == [bits(y) for y in b]
+
+
+# ---- the same floats -------------------------------------------------------------------------
+
+
+def demo_problem(seed: int):
+    rng = random.Random(seed)
+    X = [[rng.uniform(-1.5, 2.5), rng.uniform(-1, 1.5)] for _ in range(40)]
+    y = [1 if a * a > b else -1 for a, b in X]
+    return X, y
+
+
+def twin_models(sizes, activation="relu", output_activation=LINEAR, seed=0):
+    """Two MLPs with the same parameters: one for the Value path, one to compile."""
+    a = MLP(sizes[0], sizes[1:], activation, output_activation, rng=random.Random(seed))
+    b = MLP(sizes[0], sizes[1:], activation, output_activation, rng=random.Random(seed))
+    return a, b
+
+
+def train_both(loss_of, value_model, compiled_model, steps: int, lr: float = 0.5):
+    """Train two twin models, one by backward() and one by the compiled loss; return
+    each step's (value-path loss, compiled loss) and the final parameters of each."""
+    compiled = trace(lambda: loss_of(compiled_model))
+    losses = []
+    for _ in range(steps):
+        total = loss_of(value_model)
+        value_model.zero_grad()
+        total.backward()
+        compiled_model.zero_grad()
+        losses.append((total.data, compiled()))
+        for p, q in zip(value_model.parameters(), compiled_model.parameters()):
+            assert bits(p.grad) == bits(q.grad)
+            p.data -= lr * p.grad
+            q.data -= lr * q.grad
+    return losses, value_model.parameters(), compiled_model.parameters()
+
+
+def test_the_demo_trains_to_the_same_floats_compiled():
+    X, y = demo_problem(1)
+
+    def loss_of(model):
+        return LOSSES["hinge"]([model(x) for x in X], y) + l2(model.parameters(), 1e-4)
+
+    losses, ours, theirs = train_both(loss_of, *twin_models([2, 16, 16, 1]), steps=8)
+    assert all(bits(a) == bits(b) for a, b in losses)
+    assert same_bits([p.data for p in ours], [p.data for p in theirs])
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_random_mlps_with_every_activation_and_loss_train_to_the_same_floats(activation, loss):
+    rng = random.Random(hash((activation, loss)) % 1000)
+    sizes = [3, rng.randint(2, 6), rng.randint(2, 6), 3 if loss == "cross_entropy" else 1]
+    X = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(12)]
+    if loss == "cross_entropy":
+        y = [rng.randrange(3) for _ in X]
+    elif loss == "binary_cross_entropy":
+        y = [rng.randrange(2) for _ in X]
+    elif loss == "hinge":
+        y = [rng.choice([-1, 1]) for _ in X]
+    else:
+        y = [rng.uniform(-1, 1) for _ in X]
+
+    def loss_of(model):
+        return LOSSES[loss]([model(x) for x in X], y) + l2(model.parameters(), 1e-3)
+
+    models = twin_models(sizes, activation, rng.choice([LINEAR, *sorted(ACTIVATIONS)]), seed=3)
+    losses, ours, theirs = train_both(loss_of, *models, steps=4, lr=0.1)
+    assert all(bits(a) == bits(b) for a, b in losses)
+    assert same_bits([p.data for p in ours], [p.data for p in theirs])
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_random_expression_graphs_give_the_same_value_and_gradients(seed):
+    # every op, shared nodes, and leaves (labelled x0, x1, ...) holding old gradients
+    root, nodes = random_graph(seed)
+    compiled = trace(lambda: random_graph(seed)[0])  # the same graph, on leaves of its own
+    root.backward()
+    expected = {v.label: v.grad for v in nodes if v.is_leaf()}
+    assert bits(compiled()) == bits(root.data)
+    got = {v.label: v.grad for v in compiled.leaves}  # they started with the same old ones
+    assert same_bits([got[k] for k in sorted(got)], [expected[k] for k in sorted(got)])
+
+
+def test_a_compiled_function_follows_relu_on_and_off_at_each_call():
+    def f(x, y):
+        return (x * y - 1.0).relu() * x + (x - y).relu()
+
+    compiled = trace(f, 2.0, 1.0)  # traced with the first relu on and the second on
+    for point in [(2.0, 1.0), (0.2, 1.0), (1.0, 3.0), (-2.0, -0.1), (0.0, 0.0)]:
+        x, y = (Value(v) for v in point)
+        out = f(x, y)
+        value, gradients = compiled.value_and_grad(*point)
+        assert bits(value) == bits(out.data)
+        assert same_bits(gradients, grad(out, [x, y]))
+
+
+def test_the_arguments_gradients_are_grads_and_other_leaves_accumulate_as_backward():
+    w = Value(0.75)
+    w.grad = 0.125  # accumulates, as backward() would add to it
+    compiled = trace(lambda x: (w * x).tanh() * x, 0.3)
+    value, (dx,) = compiled.value_and_grad(-1.2)
+    x = Value(-1.2)
+    out = (w * x).tanh() * x
+    w.grad = 0.125 + 0.0  # the same start as the compiled call had
+    before = w.grad
+    w.grad = 0.125
+    out_grads = grad(out, [x, w])
+    assert bits(value) == bits(out.data) and bits(dx) == bits(out_grads[0])
+    assert bits(w.grad) == bits(before)  # grad() leaves .grad alone; the compiled call added:
+    w2 = Value(0.75)
+    w2.grad = 0.125
+    out2 = (w2 * Value(-1.2)).tanh() * Value(-1.2)
+    out2.backward()
+    compiled.leaves[0].grad = 0.125
+    compiled(-1.2)
+    assert bits(compiled.leaves[0].grad) == bits(w2.grad)
+
+
+def test_a_function_of_no_value_but_a_leaf_returns_its_number_and_gradient_one():
+    compiled = trace(lambda x: x, 2.5)
+    assert compiled.value_and_grad(4.0) == (4.0, (1.0,))
+
+
+# ---- readable source ----------------------------------------------------------------------
+
+
+def test_the_source_is_python_with_a_line_per_node_forward_then_the_chain_rule_back():
+    compiled = trace(lambda x, y: x * y + 1.0, 2.0, 3.0)
+    source = compiled.source
+    assert source.startswith("def ")
+    forward = source[source.index("# forward") : source.index("# backward")]
+    assert forward.count("\n") - 1 == 2  # x * y, then + 1
+    assert "v2 = v0 * v1" in forward and "v3 = v2 + 1.0" in forward
+    backward = source[source.index("# backward") :]
+    assert "g0 += v1 * g2" in backward and "g1 += v0 * g2" in backward
+    compile(source, "<test>", "exec")  # valid Python, whatever it holds
+
+
+def test_a_neuron_is_one_sum_and_its_relu_a_branch():
+    model = MLP(2, [1], activation="relu", output_activation="relu", rng=random.Random(0))
+    source = trace(lambda x, y: model([x, y]), 1.0, 2.0).source
+    assert "<= 0.0 else" in source  # relu forward
+    assert "and not s" in source  # the chain rule passes only where the relu is on
+
+
+def test_the_repr_says_how_to_read_it():
+    assert "print(.source)" in repr(trace(lambda x: x * x, 1.0))
+
+
+# ---- what it refuses ---------------------------------------------------------------------
+
+
+def test_comparing_values_while_tracing_is_a_clear_error():
+    def chooses_by_the_numbers(x):
+        return x * 2 if x > 0 else -x
+
+    with pytest.raises(TypeError, match=r"> on a Value while tracing: .*must not choose its graph"):
+        trace(chooses_by_the_numbers, 1.0)
+
+
+def test_making_a_float_of_a_value_while_tracing_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"float\(a Value\) on a Value while tracing"):
+        trace(lambda x: x * float(x), 1.0)
+
+
+def test_comparisons_work_again_after_tracing():
+    with pytest.raises(TypeError):
+        trace(lambda x: x if x > 0 else x, 1.0)
+    assert Value(2.0) > 1.0 and float(Value(2.0)) == 2.0
+
+
+def test_an_op_written_by_hand_is_refused_with_what_to_do():
+    def by_hand(x):
+        out = Value(2 * x.data, (x,), "double")
+        out._backward = lambda: None
+        return out
+
+    with pytest.raises(TraceError, match=r"'double'.*written by hand.*micrograd.op"):
+        trace(by_hand, 1.0)
+
+
+@pytest.mark.parametrize("bad", ["1", None, Value(1.0), True])
+def test_arguments_must_be_numbers(bad):
+    with pytest.raises(TypeError, match="argument 0 must be a number"):
+        trace(lambda x: x, bad)
+
+
+def test_the_function_must_return_a_value():
+    with pytest.raises(TypeError, match="must return a Value, got float"):
+        trace(lambda x: 1.0, 2.0)
+
+
+def test_a_compiled_function_takes_as_many_arguments_as_it_was_traced_with():
+    compiled = trace(lambda x, y: x + y, 1.0, 2.0)
+    with pytest.raises(TypeError, match="takes 2 argument"):
+        compiled(1.0)
+
+
+def test_an_op_undefined_for_new_numbers_is_a_clear_error():
+    compiled = trace(lambda x: x.log(), 2.0)
+    with pytest.raises(ValueError, match="undefined for these numbers"):
+        compiled(-1.0)
+    assert compiled(math.e) == 1.0
+
+
+def test_compiled_is_what_trace_returns():
+    assert isinstance(trace(lambda x: x, 1.0), Compiled)
