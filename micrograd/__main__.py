@@ -85,6 +85,8 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         optimizer = Adam(model.parameters(), lr=lr)
     batching = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
+    if args.compile:
+        batching += ", compiled"
     held_out = f", validated on {len(X_val)} more" if X_val else ""
     print(
         f"micrograd demo: MLP(2, {sizes}), {model.num_parameters()} parameters, "
@@ -109,6 +111,7 @@ def _demo(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             seed=args.seed,
             validation=(X_val, val_labels) if X_val else None,
+            compile=args.compile,
         )
     except FloatingPointError as error:
         _fail(f"training diverged ({error}); {_smaller_lr(lr)}")
@@ -130,7 +133,9 @@ def _demo(args: argparse.Namespace) -> int:
             f"{start_loss:.4g} to {train_loss:.4g}; {_smaller_lr(lr)}"
         )
         return FAILED
-    print(f"trained in {seconds:.1f} s; the model after its last update:")
+    compiling = history.compile_seconds
+    spent = "" if compiling is None else f" ({compiling:.1f} s of it tracing and compiling)"
+    print(f"trained in {seconds:.1f} s{spent}; the model after its last update:")
     print(f"  training set ({len(X)} points): loss {train_loss:.4f}, accuracy {train_accuracy:.1%}")
     if X_val:
         val_loss, val_accuracy = evaluate(model, X_val, val_labels, loss, REG)
@@ -339,12 +344,23 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="first learning rate, decayed linearly to a tenth (sgd 1.0, adam 0.05)",
     )
+    d.add_argument(
+        "--compile",
+        action="store_true",
+        help="trace the loss once and train with the Python it compiles to (micrograd.compiler): "
+        "the same numbers, faster; full batch only",
+    )
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.batch_size is not None and args.batch_size > TRAINING_POINTS:
         d.error(
             f"argument --batch-size: {args.batch_size} is more than the {TRAINING_POINTS} "
             f"training points; give at most {TRAINING_POINTS}, or leave it out for the full batch"
+        )
+    if args.compile and args.batch_size is not None:
+        d.error(
+            "argument --compile: a compiled program trains on the one batch it was traced "
+            "on; leave out --batch-size (full batch) to compile"
         )
     return {"demo": demo}[args.command](args)
 

@@ -32,9 +32,9 @@ cannot be caught: do not let it decide the graph); so are ops written by hand wi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, NamedTuple
 
 from micrograd.engine import (
     ACTIVATIONS,
@@ -55,7 +55,7 @@ from micrograd.engine import (
     tracing,
 )
 
-__all__ = ["trace", "Compiled", "TraceError"]
+__all__ = ["trace", "Compiled", "Run", "TraceError"]
 
 # Terms per line of a long sum: Python's compiler recurses once per `+` of an expression.
 _TERMS_PER_LINE = 64
@@ -69,8 +69,10 @@ def trace(fn: Callable[..., Value], *args: float) -> Compiled:
     """`fn`, traced once at `args` and compiled to Python: see the module docstring.
 
     `fn` takes one Value per argument (none is fine: a training loss that closes over
-    a model and its data) and returns a Value. The result is a Compiled function:
-    call it with new numbers for the arguments.
+    a model and its data) and returns a Value, or a pair (value, outputs) where
+    outputs are Values computed on the way (a list of them, or lists of lists: a
+    model's scores, say) whose numbers each call gives too (`run(...).outputs`).
+    The result is a Compiled function: call it with new numbers for the arguments.
     """
     if not callable(fn):
         raise TypeError(f"trace() needs a function, got {type(fn).__name__} {fn!r}")
@@ -81,9 +83,15 @@ def trace(fn: Callable[..., Value], *args: float) -> Compiled:
     )
     with enable_grad(), tracing(reason):
         out = fn(*inputs)
+    outputs: Any = None
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], Value):
+        out, outputs = out
     if not isinstance(out, Value):
-        raise TypeError(f"trace(): the function must return a Value, got {type(out).__name__}")
-    return _Program(out, inputs).compile(getattr(fn, "__name__", "f"))
+        raise TypeError(
+            "trace(): the function must return a Value (or a pair: a Value and the Values "
+            f"to report), got {type(out).__name__}"
+        )
+    return _Program(out, inputs, outputs).compile(getattr(fn, "__name__", "f"))
 
 
 def _as_number(x: object, i: int) -> float:
@@ -95,28 +103,49 @@ def _as_number(x: object, i: int) -> float:
     return float(x)
 
 
+class Run(NamedTuple):
+    """What one call of a compiled function computed."""
+
+    value: float
+    grads: tuple[float, ...]  # d(value)/d(each argument)
+    outputs: Any  # the numbers of the Values the function reported, nested as they were
+
+
 class Compiled:
     """A traced function, compiled: call it with numbers, read `.source` to see it.
 
     `f(*args)` returns the value; `f.value_and_grad(*args)` returns it with the
-    gradients with respect to the arguments. Either way every other leaf's `.grad`
-    gains d(value)/d(leaf), as `value.backward()` would add it.
+    gradients with respect to the arguments, and `f.run(*args)` with the reported
+    outputs too. Each call adds d(value)/d(leaf) to every other leaf's `.grad`, as
+    `value.backward()` would.
     """
 
     def __init__(
-        self, name: str, source: str, function: Callable[..., Any], n_args: int, leaves: list[Value]
+        self,
+        name: str,
+        source: str,
+        function: Callable[..., Any],
+        n_args: int,
+        leaves: list[Value],
+        shape: Any,
     ) -> None:
         self.name = name
         self.source = source
         self.leaves = tuple(leaves)  # read at each call; their .grad gains the gradient
         self._function = function
         self._n_args = n_args
+        self._shape = shape  # how the reported outputs nest (see _nest)
 
     def __call__(self, *args: float) -> float:
-        return self.value_and_grad(*args)[0]
+        return self.run(*args).value
 
     def value_and_grad(self, *args: float) -> tuple[float, tuple[float, ...]]:
         """(the value, its gradient with respect to each argument), for new arguments."""
+        result = self.run(*args)
+        return result.value, result.grads
+
+    def run(self, *args: float) -> Run:
+        """The value, its gradients with respect to the arguments, and the outputs."""
         if len(args) != self._n_args:
             raise TypeError(
                 f"{self.name} (compiled) takes {self._n_args} argument(s), got {len(args)}"
@@ -124,7 +153,7 @@ class Compiled:
         numbers = [_as_number(x, i) for i, x in enumerate(args)]
         leaves = self.leaves
         try:
-            value, arg_grads, leaf_grads = self._function(
+            value, arg_grads, leaf_grads, outputs = self._function(
                 numbers, [p.data for p in leaves], [p.grad for p in leaves]
             )
         except (ValueError, ZeroDivisionError, OverflowError) as error:
@@ -134,7 +163,7 @@ class Compiled:
             ) from None
         for p, g in zip(leaves, leaf_grads):
             p.grad = g
-        return value, arg_grads
+        return Run(value, arg_grads, _nest(self._shape, iter(outputs)))
 
     def __repr__(self) -> str:
         lines = self.source.count("\n")
@@ -147,9 +176,10 @@ class Compiled:
 class _Program:
     """The Python source of one traced graph, written node by node."""
 
-    def __init__(self, root: Value, inputs: list[Value]) -> None:
+    def __init__(self, root: Value, inputs: list[Value], outputs: Any) -> None:
         self.root = root
         self.inputs = inputs
+        self.outputs = outputs
         self.order = topological_order(root)  # every node after its parents
         self.names = {v: f"v{i}" for i, v in enumerate(self.order)}
         self.namespace: dict[str, Any] = {"inf": math.inf, "nan": math.nan}
@@ -218,12 +248,21 @@ class _Program:
             lines.append(f"    {self.grad(self.root)} += 1.0")
         arg_grads = "".join(f"{self.grad(x)}, " for x in self.inputs)
         leaf_grads = "".join(f"{self.grad(p)}, " for p in leaves)
-        lines.append(f"    return {self.names[self.root]}, ({arg_grads}), ({leaf_grads})")
+        shape, reported = _flatten(self.outputs)
+        for v in reported:
+            if v not in self.names:
+                raise TraceError(
+                    "trace(): a reported output is not computed on the way to the value; "
+                    "report only Values that the value depends on"
+                )
+        outputs = "".join(f"{self.names[v]}, " for v in reported)
+        root = self.names[self.root]
+        lines.append(f"    return {root}, ({arg_grads}), ({leaf_grads}), ({outputs})")
         source = "\n".join(lines) + "\n"
         code = compile(source, f"<micrograd.compiler: {name}>", "exec")
         exec(code, self.namespace)  # defines the function in the namespace
         function = self.namespace[_identifier(name)]
-        return Compiled(name, source, function, len(self.inputs), leaves)
+        return Compiled(name, source, function, len(self.inputs), leaves, shape)
 
     def write_node(self, v: Value) -> None:
         """The forward line(s) of node v."""
@@ -376,6 +415,33 @@ def _relu_neuron(v: Value | float) -> bool:
         return False
     parts = fused_parts(v)
     return parts is not None and parts.activation == "relu"
+
+
+def _flatten(outputs: Any) -> tuple[Any, list[Value]]:
+    """(the nesting of outputs, their Values in order): a Value's place is None, a list's
+    the list of its items' places; no outputs at all is the empty tuple."""
+    if outputs is None:
+        return (), []
+    found: list[Value] = []
+
+    def shape_of(x: Any) -> Any:
+        if isinstance(x, Value):
+            found.append(x)
+            return None
+        if isinstance(x, (list, tuple)):
+            return [shape_of(item) for item in x]
+        raise TypeError(f"trace(): reported outputs must be Values (or lists of them), got {x!r}")
+
+    return shape_of(outputs), found
+
+
+def _nest(shape: Any, numbers: Iterator[float]) -> Any:
+    """The numbers, nested as `shape` says (see _flatten)."""
+    if shape == ():
+        return None
+    if shape is None:
+        return next(numbers)
+    return [_nest(item, numbers) for item in shape]
 
 
 def _identifier(name: str) -> str:

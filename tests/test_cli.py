@@ -274,7 +274,7 @@ def test_every_option_of_the_demo_has_help_text():
             options[name] = help_text.strip()
         else:
             options[name] += " " + line.strip()
-    assert len(options) == 12, options
+    assert len(options) == 13, options  # --help and the 12 options of the demo
     for name, help_text in options.items():
         assert help_text.strip(), f"{name} has no help text"
 
@@ -468,3 +468,23 @@ def test_the_graph_drawing_leaves_the_gradients_at_zero_even_when_it_fails(
     assert demo(tmp_path, "--steps", "2") == 0
     assert "skipped" in capsys.readouterr().out
     assert [p.grad for p in drawn[0].parameters()] == [0.0] * drawn[0].num_parameters()
+
+
+def test_compile_trains_the_same_model_and_says_how_long_tracing_took(
+    tmp_path, capsys, monkeypatch
+):
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path / "plain", "--steps", "3") == 0
+    assert demo(tmp_path / "compiled", "--steps", "3", "--compile") == 0
+    printed = capsys.readouterr().out
+    assert "full batch, compiled" in printed
+    assert re.search(r"trained in [0-9.]+ s \([0-9.]+ s of it tracing and compiling\)", printed)
+    plain = (tmp_path / "plain" / "model.json").read_bytes()
+    assert (tmp_path / "compiled" / "model.json").read_bytes() == plain
+
+
+def test_compile_with_mini_batches_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        demo(tmp_path, "--compile", "--batch-size", "10")
+    assert exit_.value.code == 2
+    assert "--compile" in capsys.readouterr().err

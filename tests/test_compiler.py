@@ -211,7 +211,7 @@ def test_arguments_must_be_numbers(bad):
 
 
 def test_the_function_must_return_a_value():
-    with pytest.raises(TypeError, match="must return a Value, got float"):
+    with pytest.raises(TypeError, match=r"must return a Value \(or a pair.*got float"):
         trace(lambda x: 1.0, 2.0)
 
 
@@ -230,3 +230,58 @@ def test_an_op_undefined_for_new_numbers_is_a_clear_error():
 
 def test_compiled_is_what_trace_returns():
     assert isinstance(trace(lambda x: x, 1.0), Compiled)
+
+
+def test_reported_outputs_come_back_with_each_call_nested_as_they_were():
+    w = Value(2.0)
+
+    def f(x):
+        wx, triple = w * x, x * 3.0
+        return (wx + 1.0) ** 2 + triple, [wx, [triple]]
+
+    result = trace(f, 1.0).run(0.5)
+    assert result.value == (2.0 * 0.5 + 1.0) ** 2 + 1.5
+    assert result.outputs == [1.0, [1.5]]
+    assert result.grads == (2 * (2.0 * 0.5 + 1.0) * 2.0 + 3.0,)
+
+
+def test_an_output_off_the_way_to_the_value_is_refused():
+    w = Value(2.0)
+    with pytest.raises(TraceError, match="not computed on the way to the value"):
+        trace(lambda x: (x * 2.0, [w * 3.0]), 1.0)
+
+
+# ---- fit(compile=True) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["hinge", "cross_entropy"])
+def test_fit_compiled_trains_to_the_same_floats_as_fit(loss):
+    from micrograd.optim import linear_decay
+    from micrograd.train import fit
+
+    X, y = demo_problem(2)
+    if loss == "cross_entropy":
+        y = [0 if label < 0 else 1 for label in y]
+    outputs = 2 if loss == "cross_entropy" else 1
+    histories, models = [], []
+    for compiled in (False, True):
+        model = MLP(2, [8, outputs], rng=random.Random(4))
+        history = fit(
+            model, X, y, loss=loss, steps=6, reg=1e-4, schedule=linear_decay(0.5, 0.05, 6),
+            progress=False, compile=compiled,
+        )  # fmt: skip
+        histories.append(history)
+        models.append(model)
+    plain, fast = histories
+    assert same_bits(plain.loss, fast.loss) and plain.accuracy == fast.accuracy
+    assert same_bits(
+        [p.data for p in models[0].parameters()], [p.data for p in models[1].parameters()]
+    )
+
+
+def test_fit_compiled_refuses_mini_batches_saying_why():
+    from micrograd.train import fit
+
+    X, y = demo_problem(3)
+    with pytest.raises(ValueError, match=r"compile=True .* full-batch training"):
+        fit(MLP(2, [4, 1]), X, y, steps=1, batch_size=8, compile=True, progress=False)
