@@ -81,14 +81,17 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every trainable Value, in a fixed order."""
-        # the walk of named_parameters() without the names: zero_grad() runs it every
-        # step, and making 337 names took 0.15 ms of the demo's compiled step
+        # _parts()'s walk, written out without names or tuples: zero_grad() runs it every
+        # step, where the general walk took 0.08 ms, 7% of the demo's compiled step
         found: list[Value] = []
-        for _, _, part in self._parts():
-            if isinstance(part, Value):
-                found.append(part)
-            else:
-                found.extend(part.parameters())
+        for child in self.children().values():
+            for part in child if isinstance(child, (list, tuple)) else (child,):
+                if isinstance(part, Value):
+                    found.append(part)
+                elif isinstance(part, Module):
+                    found += part.parameters()
+                else:
+                    list(self._parts())  # raises the TypeError that names the part
         return found
 
     def _parts(self) -> Iterator[tuple[str, int | None, Value | Module]]:

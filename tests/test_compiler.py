@@ -164,8 +164,8 @@ def test_the_source_is_python_with_a_line_per_node_forward_then_the_chain_rule_b
 def test_a_neuron_is_one_sum_and_its_relu_a_branch():
     model = MLP(2, [1], activation="relu", output_activation="relu", rng=random.Random(0))
     source = trace(lambda x, y: model([x, y]), 1.0, 2.0).source
-    assert "<= 0.0 else" in source  # relu forward
-    assert "and not s" in source  # the chain rule passes only where the relu is on
+    assert "if v5 <= 0.0: v5 = 0.0" in source  # relu, forward
+    assert "if g5 != 0.0 and v5:" in source  # the chain rule passes only where it is on
 
 
 def test_the_repr_says_how_to_read_it():
