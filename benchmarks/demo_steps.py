@@ -66,7 +66,6 @@ def compiled_step(problem: Problem) -> Step:
     the straight-line Python it generates. Calling the compiled loss reads the
     parameters' current numbers and adds to their gradients, as backward() does."""
     from micrograd.compiler import trace  # run.py skips this step where it does not exist
-
     from micrograd.losses import hinge, l2
     from micrograd.nn import MLP
 
