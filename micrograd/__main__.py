@@ -177,7 +177,8 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
     model.save(path, optimizer)
     print(f"wrote {path}  (load it with MLP.load({path!r}))")
 
-    def attempt(name: str, write: Callable[[str], None], what: str) -> None:
+    def attempt(name: str, write: Callable[[str], object], what: str) -> None:
+        """Call write(path) to write one file; what it returns (a Figure, say) is unused."""
         path = os.path.join(out, name)
         try:
             write(path)

@@ -67,7 +67,7 @@ class TraceError(TypeError):
     """A function the compiler cannot trace, with what to change."""
 
 
-def trace(fn: Callable[..., Value], *args: float) -> Compiled:
+def trace(fn: Callable[..., Value | tuple[Value, Any]], *args: float) -> Compiled:
     """`fn`, traced once at `args` and compiled to Python: see the module docstring.
 
     `fn` takes one Value per argument (none is fine: a training loss that closes over
@@ -306,7 +306,8 @@ class _Program:
         if row is relu:
             return f"0.0 if {operands[0]} <= 0.0 else {operands[0]}"
         # the row's own forward function, so the same float (inlining it would risk that)
-        forward = self.function(row.forward, row.forward.__name__)  # type: ignore[union-attr]
+        rule = _forward_rule(row)
+        forward = self.function(rule, rule.__name__)
         return f"{forward}({', '.join(operands)})"
 
     def write_sum(self, out: str, terms: list[str]) -> None:
@@ -334,8 +335,9 @@ class _Program:
         # come from s at once, so one name serves every neuron's sum
         self.write_sum("s", [start, *weighted])
         sigma = ACTIVATIONS[parts.activation]
-        name = sigma.forward.__name__  # type: ignore[union-attr]
-        forward = self.function(sigma.forward, name)
+        rule = _forward_rule(sigma)
+        name = rule.__name__
+        forward = self.function(rule, name)
         slope = self.function(sigma.derivatives[0], f"d_{name}")
         self.forward.append(f"{out} = {forward}(s)")
         self.forward.append(f"d{out[1:]} = {slope}(s, {out})")
@@ -353,9 +355,11 @@ class _Program:
             adds = [f"{self.grad(x)} += {g}" for x in v.operands if isinstance(x, Value)]
         elif row.kind == MUL:  # d(a*b)/da = b, d(a*b)/db = a
             a, b = v.operands
-            adds = [f"{self.grad(a)} += {self.operand(b)} * {g}"]
-            if isinstance(b, Value):
-                adds.append(f"{self.grad(b)} += {self.operand(a)} * {g}")
+            adds = [
+                f"{self.grad(x)} += {self.operand(other)} * {g}"
+                for x, other in ((a, b), (b, a))
+                if isinstance(x, Value)
+            ]
         elif row.kind == SUM:  # d(sum)/d(v_i) = 1
             adds = [f"{self.grad(p)} += {g}" for p in v.parents]
         elif row.kind == FUSED:
@@ -389,7 +393,7 @@ class _Program:
         later = []
         for w, x in zip(parts.weights, parts.inputs):
             to_weight = f"{self.grad(w)} += {self.operand(x)} * {t}"
-            if _relu_neuron(x):
+            if isinstance(x, Value) and _relu_neuron(x):
                 adds.append(f"if {self.names[x]}:")
                 adds += [f"    {to_weight}", f"    {self.grad(x)} += {self.operand(w)} * {t}"]
             else:
@@ -414,7 +418,8 @@ class _Program:
                 adds.append(f"    {self.grad(x)} += 1.0 * {g}")
                 continue
             which = "" if row.arity == 1 else f"_{'ab'[i]}"  # d_div_a, d_div_b
-            derivative = self.function(row.derivatives[i], f"d_{row.forward.__name__}{which}")  # type: ignore[union-attr]
+            name = f"d_{_forward_rule(row).__name__}{which}"
+            derivative = self.function(row.derivatives[i], name)
             d = f"d{self.names[v][1:]}_{i}"
             adds.append(f"{d} = {derivative}({args})")
             adds.append(f"if {d} is not None:")
@@ -422,10 +427,15 @@ class _Program:
         return adds
 
 
-def _relu_neuron(v: Value | float) -> bool:
+def _forward_rule(row: Op) -> Callable[..., float]:
+    """The forward rule of an elementary or activation row (only sum, dot and ops written
+    by hand have none, and the program writes those itself or refuses them)."""
+    assert row.forward is not None, f"the op {row.name!r} has no forward rule"
+    return row.forward
+
+
+def _relu_neuron(v: Value) -> bool:
     """Whether v is a fused neuron with a relu, whose output is 0.0 exactly when it is off."""
-    if not isinstance(v, Value):
-        return False
     parts = fused_parts(v)
     return parts is not None and parts.activation == "relu"
 

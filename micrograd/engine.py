@@ -142,7 +142,7 @@ def _as_float(x: object, what: str) -> float:
         )
     # ints, bools, Fractions, numpy scalars...; not str ("1.5"), complex or None
     if isinstance(x, Real) or (hasattr(x, "__float__") and not isinstance(x, Complex)):
-        return float(x)  # type: ignore[arg-type]
+        return float(x)
     raise TypeError(f"{what} needs a real number, got {type(x).__name__} {x!r}")
 
 
@@ -899,7 +899,7 @@ class Value:
             return
         if self._rule.kind != BY_HAND:  # a node made by a row of OPS becomes an op of its own
             self._build_by_hand(self.parents, self._op)
-        self._rule.closure = closure  # type: ignore[union-attr]
+        self._rule.closure = closure
 
     def _chain_rule_step(self) -> None:
         for parent, _, contribution in _chain_rule(self, self.grad):
@@ -1200,7 +1200,7 @@ def sum_terms(node: Value) -> tuple[Value | float, ...]:
     Values and plain numbers alike (its parents are only the Values)."""
     if node._rule is not SUM_OP:
         raise ValueError(f"sum_terms() needs a node made by Value.sum, got op {node.op!r}")
-    return node._b  # type: ignore[no-any-return]
+    return node._b
 
 
 class FusedParts(NamedTuple):
@@ -1221,7 +1221,7 @@ def fused_parts(node: Value) -> FusedParts | None:
     rule = node._rule
     if rule is None or rule.kind != FUSED or node._a is None:
         return None
-    split: _SplitInputs = node._b  # type: ignore[assignment]
+    split: _SplitInputs = node._b
     parameters = node._a  # the weights, then the bias
     n = len(split.data)
     return FusedParts(

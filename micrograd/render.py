@@ -21,7 +21,8 @@ import pathlib
 import shutil
 import subprocess
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import overload
 
 import graphviz
 
@@ -114,11 +115,12 @@ def render_bytes(
         result = subprocess.run(
             command, input=source.encode("utf-8"), capture_output=True, timeout=timeout
         )
-    except subprocess.TimeoutExpired:  # subprocess.run has killed the renderer
+    except subprocess.TimeoutExpired as expired:  # subprocess.run has killed the renderer
+        limit = expired.timeout  # `timeout`, known here not to be None
         raise RenderTimeout(
-            f"rendering took longer than {timeout:g} s and was stopped: draw a smaller "
+            f"rendering took longer than {limit:g} s and was stopped: draw a smaller "
             "piece (an intermediate Value, or one example instead of a batch), or allow "
-            f"more time with drawing.timeout = {4 * timeout:g} (None: no limit)"
+            f"more time with drawing.timeout = {4 * limit:g} (None: no limit)"
         ) from None
     if result.returncode != 0:
         raise graphviz.CalledProcessError(
@@ -144,6 +146,22 @@ class Drawing(graphviz.Digraph):
         # graphviz's default repr shows a memory address, which would make saved
         # notebook outputs change on every run
         return f"<micrograd Drawing: {len(self.body)} DOT statements; display, .pipe() or .render() it>"
+
+    # pipe's overloads say what a type checker cannot see: bytes, or str given an encoding
+    @overload
+    def pipe(
+        self, format: str | None = None, *, engine: str | None = None, encoding: None = None
+    ) -> bytes: ...
+
+    @overload
+    def pipe(
+        self, format: str | None = None, *, engine: str | None = None, encoding: str
+    ) -> str: ...
+
+    @overload
+    def pipe(
+        self, format: str | None = None, *, engine: str | None = None, encoding: str | None
+    ) -> bytes | str: ...
 
     def pipe(
         self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None
@@ -200,7 +218,7 @@ class Drawing(graphviz.Digraph):
         include: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
         **kwargs,
-    ) -> dict[str, bytes | str]:
+    ) -> Mapping[str, bytes | str]:
         """What Jupyter shows: the picture, or the DOT source and the install hint."""
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)

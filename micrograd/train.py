@@ -322,7 +322,7 @@ def _progress(total: int, enabled: bool) -> Iterator:
         bar = _NoProgress()
     else:
         try:
-            from tqdm.auto import tqdm  # type: ignore[import-untyped]
+            from tqdm.auto import tqdm
         except ImportError:
             bar = _TextProgress(total)
         else:

@@ -14,7 +14,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 import graphviz
 
@@ -111,12 +111,19 @@ class StepThrough(Sequence[Frame]):
         self._start = start
         self._widget = widget
         self._html: dict[int, str] = {}  # frames rendered so far, for the widget
-        self._frozen: FrozenLayout | None | bool = False  # False: not worked out yet
+        self._frozen: FrozenLayout | None = None
+        self._frozen_known = False  # whether _frozen has been worked out yet
 
     def __len__(self) -> int:
         return len(self.steps) + 1
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> Frame: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Frame]: ...
+
+    def __getitem__(self, index: int | slice) -> Frame | list[Frame]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         if not -len(self) <= index < len(self):
@@ -148,15 +155,15 @@ class StepThrough(Sequence[Frame]):
         A network-shaped drawing (cluster=True) places its nodes itself, the same in
         every frame; without a renderer, frames show their DOT source and need none.
         """
-        if self._frozen is False:
-            self._frozen = None
+        if not self._frozen_known:
+            self._frozen_known = True
             if not self.options.cluster:
                 last = len(self) - 1
                 sent = {step.node for step in self.steps}
                 drawing = draw_graph(self.graph, self.options, set(), self.grads_at(last), sent)
                 with contextlib.suppress(graphviz.ExecutableNotFound):
                     self._frozen = FrozenLayout(drawing)
-        return self._frozen or None
+        return self._frozen
 
     def caption(self, index: int) -> str:
         """Frame `index` in words: the node, its grad, and what each parent receives."""

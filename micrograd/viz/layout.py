@@ -29,6 +29,9 @@ from micrograd.engine import Value
 from micrograd.viz.neurons import NeuronPass, Part
 from micrograd.viz.text import format_constant
 
+# one layer's passes, by the index of their neuron in graph.neurons
+Band = dict[int, NeuronPass]
+
 if TYPE_CHECKING:  # only for type hints: drawing imports this module
     from micrograd.viz.drawing import TracedGraph
 
@@ -125,12 +128,14 @@ class NetworkLayout:
         self.position: dict[str, tuple[float, float]] = {}
         self.size = {shape.id: _size(shape) for shape in shapes}
         passes = self._one_pass_per_neuron(graph.passes)
-        self._in_pass = {graph.ids[n]: p for p in passes for n in p.nodes()}
-        layers: dict[Any, list[NeuronPass]] = {}
-        for p in sorted(passes, key=lambda p: p.neuron):
-            layers.setdefault(graph.neurons[p.neuron].layer, []).append(p)
+        self._in_pass = {graph.ids[n]: p for p in passes.values() for n in p.nodes()}
+        layers: dict[Any, Band] = {}
+        for k, p in passes.items():
+            layers.setdefault(graph.neurons[k].layer, {})[k] = p
         bands = list(layers.values())
-        shared = self._shared = self._shared_inputs(bands[0] if bands else [], shapes)
+        shared = self._shared = self._shared_inputs(
+            list(bands[0].values()) if bands else [], shapes
+        )
         self._lanes: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
         # edges with a path of their own: in an elementary neuron sum -> next + and
         # bias -> first +; a constant into its oval
@@ -140,7 +145,8 @@ class NetworkLayout:
         for new in shared.values():
             self.size[new.id] = _size(new)
         self.edges = [(shared[t].id if t in shared else t, h, a) for t, h, a in edges]
-        for p in passes:  # a fused neuron's oval grows with its inputs, to spread their arrows
+        # a fused neuron's oval grows with its inputs, to spread their arrows
+        for p in passes.values():
             if p.fused is not None:
                 op = f"{graph.ids[p.fused]}op"
                 arrows = sum(1 for _, head, _ in self.edges if head == op)
@@ -148,7 +154,7 @@ class NetworkLayout:
                     self.size[op][0],
                     min(max(22.0, 7.0 * arrows), ROW * len(p.inputs)),
                 )
-        self._inputs_of = {}  # head id -> the tails of its edges, in order
+        self._inputs_of: dict[str, list[str]] = {}  # head id -> the tails of its edges, in order
         for tail, head, _ in self.edges:
             self._inputs_of.setdefault(head, []).append(tail)
 
@@ -174,7 +180,8 @@ class NetworkLayout:
 
     # ---- the parts of the picture ----------------------------------------------------------------
 
-    def _one_pass_per_neuron(self, passes: list[NeuronPass]) -> list[NeuronPass]:
+    def _one_pass_per_neuron(self, passes: list[NeuronPass]) -> dict[int, NeuronPass]:
+        """Each model neuron's pass, by its index in graph.neurons, in that order."""
         seen: dict[int, int] = {}
         for p in passes:
             if p.neuron is not None:
@@ -186,7 +193,9 @@ class NetworkLayout:
                     f"{self.graph.neurons[k].title.split(' (')[0]} computes {count} times "
                     f"in this graph (a batch?): draw the output or loss of one example"
                 )
-        return [p for p in passes if p.neuron is not None]
+        return dict(
+            sorted(((p.neuron, p) for p in passes if p.neuron is not None), key=lambda kp: kp[0])
+        )
 
     def _shared_inputs(self, first_band: list[NeuronPass], shapes) -> dict[str, Shape]:
         """Constant-operand node id -> the shared node "x[i] = c" of the first layer's input i."""
@@ -221,12 +230,13 @@ class NetworkLayout:
         k = 1 if self.graph.operands_of(product)[0] is not p.inputs[i] else 0
         return [f"{ids[product]}c{k}"]
 
-    def _place_inputs(self, bands, shared: dict[str, Shape]) -> float:
+    def _place_inputs(self, bands: list[Band], shared: dict[str, Shape]) -> float:
         """The inputs column, in input order, centred on y = 0; returns its right edge."""
         column: list[str] = []
         if bands:
-            for i in range(max(len(p.inputs) for p in bands[0])):
-                for p in bands[0]:
+            first = list(bands[0].values())
+            for i in range(max(len(p.inputs) for p in first)):
+                for p in first:
                     if i >= len(p.inputs):
                         continue
                     x = p.inputs[i]
@@ -243,17 +253,17 @@ class NetworkLayout:
         self._inputs = column
         return width
 
-    def _place_band(self, band: list[NeuronPass], left: float) -> float:
+    def _place_band(self, band: Band, left: float) -> float:
         """One layer: its neurons stacked in a dashed box; returns the band's right edge."""
         ids = self.graph.ids
-        elementary = any(p.fused is None for p in band)
-        with_activation = any(p.activation is not None and p.fused is None for p in band)
+        elementary = any(p.fused is None for p in band.values())
+        with_activation = any(p.activation is not None and p.fused is None for p in band.values())
         # the band's columns, left to right, and the nodes each holds
         columns: dict[str, list[str]] = {
             name: [] for name in ("P", "M", "MV", "S", "SV", "A", "AV")
         }
-        for p in band:
-            neuron = self.graph.neurons[p.neuron].neuron
+        for k, p in band.items():
+            neuron = self.graph.neurons[k].neuron
             columns["P"] += [ids[v] for v in (*neuron.w, neuron.b) if v in ids]
             if p.fused is not None:
                 columns["A"].append(f"{ids[p.fused]}op")
@@ -278,26 +288,26 @@ class NetworkLayout:
             x += width + (GAP if name in ("P", "MV", "SV") else GAP * 0.75)
         right = x - GAP * 0.75 + PAD
         # rows: each neuron's weights, one a row, then its bias
-        blocks: list[tuple[NeuronPass, float, float]] = []
+        blocks: list[tuple[int, NeuronPass, float, float]] = []
         height = 0.0
-        for p in band:
+        for k, p in band.items():
             rows = len(p.inputs) + 1
             block = TITLE + rows * ROW
-            blocks.append((p, height, block))
+            blocks.append((k, p, height, block))
             height += block + PAD
         total = height - PAD + TITLE + 2 * PAD
         top = -total / 2
-        layer = self.graph.neurons[band[0].neuron].layer
+        layer = self.graph.neurons[next(iter(band))].layer
         if layer is not None:
             self.boxes.append(
                 Box(f"layer{layer}", "layer", _layer_title(layer, self._layer_count()),
                     left, top, right + PAD, top + total)
             )  # fmt: skip
-        for p, offset, block in blocks:
-            entry = self.graph.neurons[p.neuron]
+        for k, p, offset, block in blocks:
+            entry = self.graph.neurons[k]
             box_top = top + TITLE + PAD + offset
             self.boxes.append(
-                Box(f"neuron{p.neuron}", "neuron", entry.title, left + PAD, box_top, right, box_top + block)
+                Box(f"neuron{k}", "neuron", entry.title, left + PAD, box_top, right, box_top + block)
             )  # fmt: skip
 
             def row_y(r: float, box_top: float = box_top) -> float:

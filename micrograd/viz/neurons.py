@@ -59,6 +59,8 @@ class Part:
 
 
 Node = Union[Value, Part]  # what a drawing draws: a Value of the graph, or a Part
+# how an expanded fused node is drawn: (op, operands, local derivatives), as its last Part would be
+DrawnAs = tuple[str, tuple[Node, ...], tuple[float, ...]]
 
 
 @dataclass(frozen=True)
@@ -96,14 +98,13 @@ class NeuronPass:
     inputs: list = field(default_factory=list)
     products: list = field(default_factory=list)
     sums: list = field(default_factory=list)
-    activation: Node | None = None
+    activation: Value | None = None  # a Value, for an expanded pass too: the fused node
     fused: Value | None = None
-    # an expanded fused node, drawn as the chain's last node: (op, operands, local grads)
-    drawn_as: tuple[str, tuple, tuple] | None = None
+    drawn_as: DrawnAs | None = None  # an expanded fused node, drawn as the chain's last node
 
     @property
-    def output(self) -> Node:
-        """The node holding the neuron's output."""
+    def output(self) -> Value:
+        """The Value holding the neuron's output (the fused node, for an expanded pass too)."""
         if self.fused is not None:
             return self.fused
         if self.activation is not None:
@@ -168,11 +169,11 @@ def find_passes(
             continue
         parts = fused_parts(v)
         if parts is not None:
-            k = owner.get(parts.weights[0]) if parts.weights else None
-            if k is None or any(owner.get(w) != k for w in parts.weights):
-                k = None  # a Value.dot of the user's own: expanded all the same
-            if k is not None or expand:
-                passes.append(_fused_pass(v, k, parts, expand))
+            neuron_index = owner.get(parts.weights[0]) if parts.weights else None
+            if neuron_index is None or any(owner.get(w) != neuron_index for w in parts.weights):
+                neuron_index = None  # a Value.dot of the user's own: expanded all the same
+            if neuron_index is not None or expand:
+                passes.append(_fused_pass(v, neuron_index, parts, expand))
         elif v.op == "*" and len(v.operands) == 2:  # w * x: it starts or continues a chain
             weights = [o for o in v.operands if isinstance(o, Value) and o in owner]
             if len(weights) == 1 and weights[0] not in bias_of:
@@ -181,8 +182,10 @@ def find_passes(
                 open_pass[v] = NeuronPass(owner[w], inputs=[x], products=[v])
         elif v.op == "+" and len(parents) == 2:  # b + w*x, or (the sum so far) + w*x
             first, term = v.operands
+            if not isinstance(first, Value) or not isinstance(term, Value):
+                continue
             chain = open_pass.get(term)
-            if chain is None or not isinstance(first, Value):
+            if chain is None:
                 continue
             if not chain.sums and bias_of.get(first) == chain.neuron:  # b + w[0]*x[0]
                 del open_pass[term]
@@ -198,7 +201,11 @@ def find_passes(
                 open_pass[v] = whole
         elif len(parents) == 1 and parents[0] in open_pass:
             chain = open_pass[parents[0]]
-            if chain.sums and v.op == neurons[chain.neuron].activation:
+            if (
+                chain.sums
+                and chain.neuron is not None  # always so for a chain started at w * x
+                and v.op == neurons[chain.neuron].activation
+            ):
                 chain.activation = v
                 del open_pass[parents[0]]
     return passes
@@ -223,6 +230,7 @@ def _fused_pass(node: Value, k: int | None, parts, expand: bool) -> NeuronPass:
         total = total_part.data + products[-1].data
         sums.append(Part(total, "+", (total_part, products[-1]), (1.0, 1.0), node, 1.0, name))
         total_part = sums[-1]
+    drawn_as: DrawnAs
     if not has_activation:  # the fused node itself is the last sum
         drawn_as = ("+", (total_part, products[-1]), (1.0, 1.0))
         return NeuronPass(k, inputs, products, [*sums, node], drawn_as=drawn_as)
