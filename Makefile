@@ -32,13 +32,15 @@ demo: $(VENV)/installed-demo
 test: $(VENV)/installed-test
 	$(BIN)/python -m pytest
 
+# Style (ruff) and types (mypy, over micrograd/: see [tool.mypy] in pyproject.toml).
 lint: $(VENV)/installed-dev
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
 
 format: $(VENV)/installed-dev
 	$(BIN)/python -m ruff format .
 	$(BIN)/python -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache
