@@ -38,8 +38,8 @@ so a graph holds no reference cycles and is freed by reference counting alone,
 the moment the last reference to its root goes. (Two exceptions, as elsewhere: a
 node built by hand with a `_backward` closure, which refers to the node, as in
 micrograd; and a leaf whose gradient is a Value after backward(create_graph=True),
-as in PyTorch.) `python ../shared/bench/compare.py --only memory` measures 144
-bytes per op node on CPython 3.11 (the budget is 150).
+as in PyTorch.) `python benchmarks/run.py memory` measures 144 bytes per op node on
+CPython 3.11 (the budget is 150).
 """
 
 from __future__ import annotations
@@ -189,7 +189,8 @@ class Op:
     - symbol: how drawings write it ("+", "Σ", "relu(w·x+b)").
     - formula: how a step table writes a node of it, with {0}, {1} for the
       operands ("{0} - {1}", "|{0}|"); None for `symbol(operands, ...)`.
-    - commutative: its two operands can be swapped (drawings need not show the order).
+    - commutative: its two operands can be swapped, to the last bit: drawings need
+      not show their order, and a plain number is kept second (`2 * x` as `x * 2`).
     - spelling: micrograd's `_op` text ("ReLU", "**2"): a string, or a function
       of the operands.
     - activation: a neuron can apply it (nn's `activation=`, `Value.dot`); such an
@@ -329,6 +330,7 @@ def op(
     """
     if (derivative is None) == (derivatives is None):
         raise TypeError("op() needs derivative= (one operand) or derivatives= (one per operand)")
+    # the check above leaves exactly one of the two given; mypy cannot see that
     rules: tuple[Derivative, ...] = (
         (derivative,) if derivatives is None else tuple(derivatives)  # type: ignore[assignment]
     )
@@ -392,7 +394,7 @@ def _register(row: Op) -> None:
 def _forward(row: Op, operands: Sequence[Operand], xs: Sequence[float]) -> float:
     """row.forward(*xs), or the error that names the op and its operands."""
     try:
-        return row.forward(*xs)  # type: ignore[misc]
+        return row.forward(*xs)  # type: ignore[misc]  # the ops of many operands have none and never come here
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         reason = f": {error}" if str(error) else ""
         what = "overflows a float" if isinstance(error, OverflowError) else "is undefined"
@@ -869,7 +871,7 @@ class Value:
                 for parent in node._a:
                     parent.grad += g
             elif kind == BY_HAND:  # its own _backward closure, as micrograd calls it
-                closure = node._rule.closure  # type: ignore[union-attr]
+                closure = node._rule.closure  # type: ignore[union-attr]  # interior: a rule
                 if closure is not None:
                     closure()
             else:
@@ -927,7 +929,7 @@ class Value:
         is passed back, as through a relu that is off)."""
         if self._a is None:
             return ()
-        if self._rule.kind == BY_HAND:  # type: ignore[union-attr]
+        if self._rule.kind == BY_HAND:  # type: ignore[union-attr]  # it has parents: a rule
             sent = {id(p): local for p, local, _ in _chain_rule(self, 1.0)}
             return tuple(sent.get(id(p), 0.0) for p in self.parents)
         parents, local_grads, slope = _local_derivatives(self, as_values=False)
@@ -1084,6 +1086,7 @@ def _split_inputs(inputs: Sequence[Operand]) -> _SplitInputs:
     the cost of its forward pass."""
     inputs = tuple(inputs)
     if set(map(type, inputs)) == _ONLY_VALUES:  # the common case, checked in C: 4x faster
+        # every input is a Value, as checked, which mypy cannot narrow a tuple by
         return _SplitInputs(inputs, [x.data for x in inputs], inputs, None)  # type: ignore[union-attr]
     positions = [i for i, x in enumerate(inputs) if isinstance(x, Value)]
     data = [x.data if isinstance(x, Value) else _as_float(x, "Value.dot()") for x in inputs]
@@ -1149,7 +1152,7 @@ def _fused_neurons(split: _SplitInputs, neurons: Iterable[NeuronLike]) -> list[V
         y: float
         slope: float | None
         if sigma is relu:  # relu's rules, written out: d/ds relu(s) = 1 if s > 0, else off
-            rule = relu_neuron  # type: ignore[assignment]
+            rule = relu_neuron  # type: ignore[assignment]  # an activation has its fused op
             if total <= 0.0:
                 y, slope = 0.0, None
             else:
@@ -1157,9 +1160,9 @@ def _fused_neurons(split: _SplitInputs, neurons: Iterable[NeuronLike]) -> list[V
         elif sigma is None:
             rule, y, slope = DOT_OP, total, 1.0
         else:
-            rule = sigma.fused  # type: ignore[assignment]
+            rule = sigma.fused  # type: ignore[assignment]  # an activation has its fused op
             try:
-                y = sigma.forward(total)  # type: ignore[misc]
+                y = sigma.forward(total)  # type: ignore[misc]  # an activation has a forward rule
             except (ValueError, ZeroDivisionError, OverflowError):
                 y = _forward(sigma, [total], [total])  # raises the error that names the op
             slope = sigma.derivatives[0](total, y)  # d(out)/d(s); None: passes nothing back
@@ -1340,7 +1343,7 @@ def _local_derivatives(node: Value, as_values: bool) -> tuple[Sequence[Any], lis
     applied to the operands' numbers, or with as_values to the operands themselves
     (Values), so that they have graphs of their own.
     """
-    rule: Op = node._rule  # type: ignore[assignment]
+    rule: Op = node._rule  # type: ignore[assignment]  # interior: it has a rule
     kind = rule.kind
     if kind == SUM:
         return node._a, [1.0] * len(node._a), 1.0  # d(sum)/d(v_i) = 1

@@ -1,9 +1,9 @@
 """The structure that makes the engine fast and small, locked in without timing anything.
 
-Speed and memory are measured in benchmarks/ (and ../shared/bench/compare.py); these
+Speed and memory are measured in benchmarks/ (python benchmarks/run.py); these
 tests pin down the shapes those figures depend on: one node per fused neuron, no
-per-instance dict, no recursion, no reference cycles, and fused graphs that give the
-elementary graph's floats exactly.
+per-instance dict until a label or an attribute needs one, no recursion, no
+reference cycles, and fused graphs that give the elementary graph's floats exactly.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from micrograd.engine import Value
 x = Value(0.5)
 tracemalloc.start()
 y = x
-for _ in range(10_000):  # two ops a step, as ../shared/bench's memory workload
+for _ in range(10_000):  # two ops a step, as benchmarks/run.py's memory workload
     y = y * 0.999999 + 0.001
 held, _ = tracemalloc.get_traced_memory()
 print(held / 20_000)
