@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time micrograd against Karpathy's micrograd, plain Python floats and PyTorch.
 
-    python benchmarks/run.py                      # demo, ops, memory, deep: about 2 minutes
+    python benchmarks/run.py                      # demo, ops, memory, deep: about 2.5 minutes
     python benchmarks/run.py demo --rounds 7      # some workloads, more rounds
     python benchmarks/run.py scaling              # time per step against width and batch:
                                                   # writes benchmarks/scaling.csv and .png
@@ -49,7 +49,7 @@ AGREE = 1e-12  # how close the losses must be (relative): the same sums, added i
 
 @dataclass
 class Settings:
-    """How much to measure: the defaults take about two minutes, QUICK seconds."""
+    """How much to measure: the defaults take about two and a half minutes, QUICK seconds."""
 
     rounds: int = 5
     steps: int = 20  # demo steps each run trains (and times)

@@ -161,16 +161,13 @@ def draw(
     floor = {key: median(runs) for key, runs in table.items() if key[0] == FLOOR}
     for name in names:
         colour, marker = styles[name]
-        label = name if name == FLOOR else f"{name} (beside each point: x the floor)"
         for axes, keys in (
             (by_width, [(name, w, DEMO_POINTS) for w in WIDTHS]),
             (by_points, [(name, DEMO_WIDTH, n) for n in POINTS]),
         ):
             xs = [w if axes is by_width else n for _, w, n in keys]
             ys = [median(table[key]) * 1e3 for key in keys]
-            axes.plot(
-                xs, ys, color=colour, marker=marker, label=label if axes is by_width else None
-            )
+            axes.plot(xs, ys, color=colour, marker=marker, label=name if axes is by_width else None)
             if name == FLOOR:
                 continue
             for x, y, (_, w, n) in zip(xs, ys, keys):
@@ -198,7 +195,8 @@ def draw(
         axes.margins(x=0.12)  # room for the last point's label
     figure.suptitle(
         f"Time per training step, the first {steps} steps "
-        f"(median of {rounds} round{'s' * (rounds != 1)}, each a fresh process)"
+        f"(median of {rounds} round{'s' * (rounds != 1)}, each a fresh process)\n"
+        "beside each point: its time as a multiple of the floor's (plain Python floats)"
     )
     figure.legend(loc="outside lower center", ncols=len(names), frameon=False)
     figure.savefig(path)
