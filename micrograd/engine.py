@@ -1481,7 +1481,8 @@ def _accumulate(total: Any, contribution: Any) -> Any:
 def _sweep(order: list[Value], grads: dict[Value, Any], create_graph: bool) -> dict[Value, Any]:
     """The backward sweep over `order` (roots first), from and into the dict `grads`.
 
-    A node that nothing reached passes on 0 * its local derivatives, as in backward().
+    A node that nothing reached passes nothing back, as in backward(); with
+    create_graph it passes 0 * its local derivatives (see _chain_rule).
     """
     for node in order:
         g = grads.get(node, 0.0)
