@@ -31,7 +31,10 @@ cannot be caught: do not let it decide the graph); so are ops written by hand wi
 
 from __future__ import annotations
 
+import keyword
 import math
+import re
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
 from typing import Any, NamedTuple
@@ -184,8 +187,10 @@ class _Program:
         self.outputs = outputs
         self.order = topological_order(root)  # every node after its parents
         self.names = {v: f"v{i}" for i, v in enumerate(self.order)}
-        self.namespace: dict[str, Any] = {"inf": math.inf, "nan": math.nan}
+        # the globals of the program: op rules, and constants a literal cannot write
+        self.namespace: dict[str, Any] = {"inf": math.inf}
         self.functions: dict[Any, str] = {}  # a row's forward or derivative -> its name here
+        self.nans: dict[bytes, str] = {}  # a NaN's bits -> its name here
         self.forward: list[str] = []
         self.backward: list[str] = []
 
@@ -195,8 +200,12 @@ class _Program:
         """A node's name, or a plain number as a literal (the same float: repr round-trips)."""
         if isinstance(x, Value):
             return self.names[x]
-        if math.isnan(x):
-            return "nan"
+        if math.isnan(x):  # a name, not `nan`: NaNs differ in sign and payload bits
+            key = struct.pack("<d", x)
+            if key not in self.nans:
+                self.nans[key] = self.global_name("nan")
+                self.namespace[self.nans[key]] = x
+            return self.nans[key]
         if math.isinf(x):
             return "inf" if x > 0 else "-inf"
         return repr(float(x))
@@ -207,12 +216,18 @@ class _Program:
     def function(self, f: Callable[..., Any], name: str) -> str:
         """A name for `f` in the program's namespace (each row's rule once), from `name`."""
         if f not in self.functions:
-            label = _identifier(name)
-            while label in self.namespace:  # two ops (or two registrations) of one name
-                label += "_"
-            self.functions[f] = label
-            self.namespace[label] = f
+            self.functions[f] = self.global_name(name)
+            self.namespace[self.functions[f]] = f
         return self.functions[f]
+
+    def global_name(self, name: str) -> str:
+        """`name` as an identifier no other global and no variable of the program has."""
+        label = _identifier(name)
+        # two ops of one name, or an op named like a variable (an op `v1` would be
+        # shadowed by the node v1): a trailing _ tells them apart
+        while label in self.namespace or _VARIABLE.fullmatch(label):
+            label += "_"
+        return label
 
     # ---- the program -------------------------------------------------------------------
 
@@ -223,8 +238,12 @@ class _Program:
                 self.write_node(v)
         interior = [v for v in self.order if not v.is_leaf()]
         sweep = list(reversed(interior))  # backward()'s order: reversed(topological_order)
+        for v in sweep:
+            self.write_step(v)
+        # named last, once every global is: a function `tanh` must not replace the op's rule
+        function_name = self.global_name(name)
         lines = [
-            f"def {_identifier(name)}(args, data, grads):",
+            f"def {function_name}(args, data, grads):",
             f'    """{name}: the forward pass, then the chain rule (by micrograd.compiler)."""',
         ]
         if self.inputs:
@@ -243,8 +262,6 @@ class _Program:
                 names = " = ".join(self.grad(v) for v in sweep[start : start + 32])
                 lines.append(f"    {names} = 0.0")
             lines.append(f"    {self.grad(self.root)} = 1.0")
-            for v in sweep:
-                self.write_step(v)
             lines += ["    " + line for line in self.backward]
         else:  # the root is a leaf: d(root)/d(root) = 1
             lines.append(f"    {self.grad(self.root)} += 1.0")
@@ -263,7 +280,7 @@ class _Program:
         source = "\n".join(lines) + "\n"
         code = compile(source, f"<micrograd.compiler: {name}>", "exec")
         exec(code, self.namespace)  # defines the function in the namespace
-        function = self.namespace[_identifier(name)]
+        function = self.namespace[function_name]
         # Run it a few times on the traced numbers (it changes nothing: the caller writes
         # the gradients). CPython 3.11+ adapts each instruction to its operands once it
         # has run it a few times, and a straight-line program runs each just once a call:
@@ -467,10 +484,17 @@ def _nest(shape: Any, numbers: Iterator[float]) -> Any:
     return [_nest(item, numbers) for item in shape]
 
 
+# The program's own variables: nodes v3, gradients g3, slopes d3 and derivatives d3_0,
+# products t3, a neuron's sum s, and its arguments.
+_VARIABLE = re.compile(r"[vgdt][0-9]+(_[0-9]+)?|s|args|data|grads")
+
+
 def _identifier(name: str) -> str:
-    """`name` as a Python identifier for the generated function ("f" for a lambda)."""
+    """`name` as a Python identifier ("_lambda_" for "<lambda>", "class_" for "class")."""
     cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    return cleaned if cleaned.isidentifier() else "f"
+    if not cleaned.isidentifier():  # empty, or starts with a digit
+        cleaned = "f_" + cleaned
+    return cleaned + "_" if keyword.iskeyword(cleaned) else cleaned
 
 
 def _unpack(names: Sequence[str]) -> str:

@@ -146,6 +146,40 @@ def test_a_function_of_no_value_but_a_leaf_returns_its_number_and_gradient_one()
     assert compiled.value_and_grad(4.0) == (4.0, (1.0,))
 
 
+@pytest.mark.parametrize("name", ["tanh", "inf", "nan", "class", "<lambda>"])
+def test_the_function_may_have_any_name_even_that_of_an_op_or_a_constant(name):
+    def fn(x):
+        return (x * 2.0).tanh() + math.inf * 0.0 + x
+
+    fn.__name__ = name
+    x = Value(0.5)
+    out = fn(x)
+    out.backward()
+    value, (dx,) = trace(fn, 0.5).value_and_grad(0.5)
+    assert same_bits([value, dx], [out.data, x.grad])
+
+
+def test_an_op_named_like_a_variable_of_the_program_is_called_by_another_name(op_table):
+    from micrograd import op
+
+    @op(derivative=lambda x, out: 2.0 * x)  # d/dx x**2 = 2x
+    def v1(x):
+        return x * x
+
+    @op(derivative=lambda x, out: 1.0)
+    def s(x):
+        return x + 1.0
+
+    def fn(x):
+        return (x.v1().s() * 3.0).tanh().v1()
+
+    x = Value(0.7)
+    out = fn(x)
+    out.backward()
+    value, (dx,) = trace(fn, 0.7).value_and_grad(0.7)
+    assert same_bits([value, dx], [out.data, x.grad])
+
+
 # ---- readable source ----------------------------------------------------------------------
 
 
