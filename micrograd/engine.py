@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import string
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -229,7 +230,8 @@ class Op:
         self.kind = kind
         self.symbol = name if symbol is None else symbol
         if formula is None and len(self.derivatives) == 2 and not self.symbol.isidentifier():
-            formula = f"{{0}} {self.symbol} {{1}}"  # an operator is written between its operands
+            # an operator is written between its operands (braces in it doubled: they are text)
+            formula = "{0} " + self.symbol.replace("{", "{{").replace("}", "}}") + " {1}"
         self.formula = formula
         self.commutative = commutative
         self.spelling: str | Callable[..., str] = name if spelling is None else spelling
@@ -336,6 +338,9 @@ def op(
     )
     if not 1 <= len(rules) <= 2 or not all(callable(rule) for rule in rules):
         raise TypeError(f"op() derivatives must be one or two functions, got {rules!r}")
+    for option, text in (("symbol", symbol), ("formula", formula)):
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"op() {option} must be a str, got {type(text).__name__} {text!r}")
 
     def register(forward: Callable[..., float]) -> Op:
         if not callable(forward):
@@ -353,6 +358,8 @@ def op(
             torch=torch,
             doc=forward.__doc__,
         )
+        if formula is not None:
+            _check_formula(row.name, formula, row.arity)
         if _BUILT_IN:  # a user's op; the built-in ones are listed in Value's class body
             _check_user_op_name(row.name)
             setattr(Value, row.name, row.method)
@@ -367,6 +374,26 @@ def _check_user_op_name(name: str) -> None:
         raise ValueError(f"an op's name must be a Python identifier, got {name!r}")
     if name in _BUILT_IN or (name in _VALUE_ATTRIBUTES and name not in OPS):
         raise ValueError(f"{name!r} is already a name of micrograd's Value; choose another")
+
+
+def _check_formula(name: str, formula: str, arity: int) -> None:
+    """A ValueError unless `formula` writes only the operands, as {0} (and {1})."""
+    allowed = ("0", "1")[:arity]
+    try:
+        fields = [
+            field for _, field, _, _ in string.Formatter().parse(formula) if field is not None
+        ]
+        problem = next((f"it names {{{f}}}" for f in fields if f not in allowed), "")
+        if not problem:  # a conversion or format spec of its own must work too
+            formula.format(*["x"] * arity)
+    except (IndexError, KeyError, ValueError, AttributeError) as error:
+        problem = f"{type(error).__name__}: {error}"
+    if problem:
+        fields_text = " and ".join("{" + f + "}" for f in allowed)
+        raise ValueError(
+            f"the formula of op {name!r} may name only its operands, as {fields_text}; "
+            f"got {formula!r} ({problem})"
+        )
 
 
 def _register(row: Op) -> None:

@@ -26,6 +26,7 @@ from micrograd.engine import (
 from micrograd.functional import GradcheckError
 from micrograd.nn import MLP, Neuron
 from micrograd.viz import draw_dot
+from micrograd.viz.text import formula
 
 # ---- the lecture's own helpers, as a learner writes them ---------------------------------
 
@@ -343,6 +344,36 @@ def test_a_registered_op_is_drawn_with_its_symbol_and_stepped_through(op_table):
     (step,) = backward_steps(y)
     assert step.updates[0].parent is x
     assert step.updates[0].local_grad == sigmoid(0.5)
+
+
+def register_bracketed(**options):
+    @op(derivatives=(lambda a, b, out: 1.0, lambda a, b, out: 1.0), **options)
+    def bracketed(a: float, b: float) -> float:
+        return a + b
+
+    return bracketed
+
+
+@pytest.mark.parametrize("symbol", ["{}", "{0}", "⊕{x}", "}{"])
+def test_an_ops_symbol_is_written_as_given_even_with_braces(op_table, symbol):
+    register_bracketed(symbol=symbol)
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    y = a.bracketed(b)
+    assert formula(y, {a: "a", b: "b"}) == f"a {symbol} b"
+    assert draw_dot(y).source  # a drawing of it is made
+
+
+@pytest.mark.parametrize("bad", ["{x}", "{2}", "{0", "{0!z}", "{0.real}", "{}"])
+def test_an_ops_formula_may_name_only_its_operands_by_position(op_table, bad):
+    with pytest.raises(ValueError, match=r"formula .* \{0\} and \{1\}"):
+        register_bracketed(formula=bad)
+
+
+def test_an_ops_formula_and_symbol_must_be_text(op_table):
+    with pytest.raises(TypeError, match="formula must be a str"):
+        register_bracketed(formula=3)
+    with pytest.raises(TypeError, match="symbol must be a str"):
+        register_bracketed(symbol=3)
 
 
 def test_a_registered_activation_is_a_neuron_activation_fused_or_not(op_table):
