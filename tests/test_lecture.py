@@ -201,6 +201,22 @@ def test_the_loop_over_our_topological_order_gives_backward_bit_for_bit_on_a_sha
     assert (x.grad, y.grad) == (x2.grad, y2.grad)
 
 
+def test_the_loop_gives_backward_bit_for_bit_behind_a_relu_that_is_off():
+    # behind the relu: sqrt's infinite slope at 0, so 0 * inf would be NaN if it ran
+    def graph():
+        x, z = Value(0.8, label="x"), Value(0.0, label="z")
+        off = (z.sqrt() - x).relu()
+        return off * 3.0 + x * x, x, z
+
+    out, x, z = graph()
+    out.grad = 1.0
+    for node in reversed(topological_order(out)):
+        node._backward()
+    out2, x2, z2 = graph()
+    out2.backward()
+    assert (x.grad, z.grad) == (x2.grad, z2.grad) == (1.6, 0.0)
+
+
 def test_a_leaf_backward_does_nothing():
     x = Value(1.0)
     x._backward()
