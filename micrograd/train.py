@@ -196,7 +196,9 @@ def fit(
                 total.backward()
             batch_accuracy = accuracy(scores, y_batch) if track_accuracy else None
             if validation is not None:  # the model of this step's batch, not yet updated
-                val_loss, val_accuracy = evaluate(model, X_val, y_val, loss_fn, reg)
+                val_loss, val_scores = _loss_and_scores(model, X_val, y_val, loss_fn, reg)
+                # (a loss of one's own may take labels that accuracy cannot read)
+                val_accuracy = accuracy(val_scores, y_val) if track_accuracy else None
             with interrupts_deferred():  # the step and its record: both, or neither
                 try:
                     optimizer.step()
@@ -209,7 +211,7 @@ def fit(
                     history.accuracy.append(batch_accuracy)
                 if validation is not None:
                     history.val_loss.append(val_loss)
-                    if track_accuracy:
+                    if val_accuracy is not None:
                         history.val_accuracy.append(val_accuracy)
             bar.update(history)
             if any([callback(step, history) for callback in callbacks]):  # call every one
@@ -226,14 +228,22 @@ def evaluate(
 ) -> tuple[float, float]:
     """(loss, accuracy) of `model` on all rows X with labels y, as `fit` measures them:
     the loss with the L2 penalty `reg * Σ p²` included. Builds no graph, changes nothing."""
-    loss_fn = _loss_function(loss)
-    reg = number_at_least("reg", reg, 0)
+    loss_value, scores = _loss_and_scores(
+        model, X, y, _loss_function(loss), number_at_least("reg", reg, 0)
+    )
+    return loss_value, accuracy(scores, y)
+
+
+def _loss_and_scores(
+    model: Module, X: Sequence, y: Sequence, loss_fn: Loss, reg: float
+) -> tuple[float, list]:
+    """The loss (L2 penalty included) on rows X and the model's scores, under no_grad."""
     with no_grad():
         scores = [model(x) for x in X]
         total = loss_fn(scores, y)
         if reg:
             total = total + l2(model.parameters(), reg)
-    return total.data, accuracy(scores, y)
+    return total.data, scores
 
 
 def _validation_set(validation: object) -> tuple[Sequence, Sequence]:

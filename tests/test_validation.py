@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from micrograd.data import make_moons
+from micrograd.engine import Value
 from micrograd.losses import hinge, l2, mse
 from micrograd.metrics import accuracy, predict
 from micrograd.nn import MLP
@@ -86,6 +87,19 @@ def test_a_loss_without_accuracy_records_the_validation_loss_only():
     model = small_model()
     history = fit(model, X, y, loss=mse, steps=3, progress=False, validation=VALIDATION)
     assert len(history.val_loss) == 3 and history.val_accuracy == []
+
+
+def test_with_track_accuracy_off_labels_need_not_be_numbers():
+    """A loss of one's own may take labels accuracy cannot read: (target, weight) pairs."""
+
+    def weighted_squares(scores, labels):
+        return Value.sum([w * (s - t) ** 2 for s, (t, w) in zip(scores, labels)]) * 0.5
+
+    X, y = moons(2, seed=1)
+    pairs = [(float(t), 2.0) for t in y]
+    history = fit(small_model(), X, pairs, loss=weighted_squares, steps=2, progress=False,
+                  track_accuracy=False, validation=(X, pairs))  # fmt: skip
+    assert len(history.val_loss) == 2 and history.val_accuracy == history.accuracy == []
 
 
 @pytest.mark.parametrize(
