@@ -53,7 +53,8 @@ class Module:
     `zero_grad()` and the state dicts come from it. (micrograd's way also works: a
     subclass that overrides `parameters()` instead gets the names "0", "1", ...)
     An architecture that can be rebuilt from numbers says so in `config()` and
-    `from_config()`, which is what `load` uses.
+    `from_config()`, which is what `load` uses; `count_parameters()`, if it is
+    written too, lets `load` refuse a file that would build a huge model before it does.
     """
 
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
@@ -125,10 +126,14 @@ class Module:
         return None
 
     @classmethod
-    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+    def count_parameters(cls, config: Mapping[str, Any]) -> int | None:
         """How many parameters `from_config(config)` would make, from the sizes alone
-        (nothing is built); TypeError or ValueError for sizes that are not ints >= 1."""
-        raise TypeError(f"{cls.__name__} cannot be built from a config")
+        (nothing is built); TypeError or ValueError for sizes that are not ints >= 1.
+
+        None (the default) says this class cannot tell without building: `load` then
+        builds the model and checks the file's parameters against it, name by name.
+        """
+        return None
 
     @classmethod
     def from_config(cls: type[M], config: Mapping[str, Any], rng: random.Random | None = None) -> M:
@@ -207,14 +212,15 @@ class Module:
         if saved.config is None:
             raise ValueError(f"{path}: model type {kind} has no config to build it from")
         # Building allocates every parameter: refuse an architecture far larger than the
-        # file. (Smaller mismatches are built, so that the check of the parameters can
-        # name each missing name.) In a file, a wrong type is a bad value: ValueErrors.
+        # file, where the class can count them. (Smaller mismatches are built, so that the
+        # check of the parameters can name each missing name.) In a file, a wrong type is
+        # a bad value: ValueErrors.
         try:
             expected = architecture.count_parameters(saved.config)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{path}: {error}") from None
         found = len(saved.parameters)
-        if expected > 2 * found + 100:
+        if expected is not None and expected > 2 * found + 100:
             raise ValueError(
                 f"{path}: {kind} {excerpt(saved.config)} has {expected} parameters; "
                 f"the file has {found}"

@@ -75,6 +75,39 @@ def test_neurons_and_layers_round_trip_too(tmp_path, make):
     assert bits(loaded) == bits(model) and repr(loaded) == repr(model)
 
 
+class Stack(Module):
+    """A module of one's own, as the README shows: children() and config(), nothing more."""
+
+    def __init__(self, nin: int, hidden: int, rng: random.Random | None = None) -> None:
+        self.hidden = Layer(nin, hidden, activation="tanh", rng=rng)
+        self.out = Neuron(hidden, nonlin=False, rng=rng)
+
+    def __call__(self, x):
+        h = self.hidden(x)
+        return self.out(h if isinstance(h, list) else [h])
+
+    def children(self):
+        return {"hidden": self.hidden, "out": self.out}
+
+    def config(self):
+        return {"nin": self.hidden.nin, "hidden": len(self.hidden.neurons)}
+
+
+def test_a_module_of_ones_own_with_a_config_loads(tmp_path):
+    model = Stack(2, 3, rng=random.Random(0))
+    model.save(tmp_path / "m.json")
+    loaded = Stack.load(tmp_path / "m.json")
+    assert bits(loaded) == bits(model) and loaded.config() == model.config()
+    assert loaded([0.5, -1.5]).data.hex() == model([0.5, -1.5]).data.hex()
+
+
+def test_a_module_of_ones_own_whose_file_has_other_parameters_is_refused_by_name(tmp_path):
+    Stack(2, 3, rng=random.Random(0)).save(tmp_path / "m.json")
+    edit(tmp_path / "m.json", lambda d: d["model"]["config"].update(hidden=4))
+    with pytest.raises(ValueError, match="state does not fit the model: missing 'hidden.neurons.3"):
+        Stack.load(tmp_path / "m.json")
+
+
 def test_negative_zero_and_extreme_floats_round_trip(tmp_path):
     model = Neuron(4, rng=random.Random(0))
     for p, x in zip(model.parameters(), [-0.0, 5e-324, 1.7976931348623157e308, 0.1, -1 / 3]):
