@@ -288,10 +288,6 @@ def _finite_number(x: object, what: str) -> float:
         raise ValueError(str(error)) from None
 
 
-def _check_size(what: str, n: object) -> None:
-    int_at_least(what, n, 1)
-
-
 def _layer_sizes(nin: object, nouts: object) -> list[int]:
     """An MLP's [nin, *nouts], each checked to be an int >= 1."""
     if isinstance(nouts, str) or not isinstance(nouts, Sequence) or not nouts:
@@ -332,7 +328,7 @@ class Neuron(Module):
         fused: bool = True,
         rng: random.Random | None = None,
     ) -> None:
-        _check_size("Neuron nin", nin)
+        nin = int_at_least("Neuron nin", nin, 1)
         if activation is None:
             activation = "relu" if nonlin else LINEAR
         elif not nonlin and activation != LINEAR:
@@ -411,8 +407,9 @@ class Layer(Module):
         fused: bool = True,
         rng: random.Random | None = None,
     ) -> None:
-        _check_size("Layer nin", nin)
-        _check_size("Layer nout", nout)
+        # the checked ints, kept: a numpy int64 would not go into a JSON checkpoint
+        nin = int_at_least("Layer nin", nin, 1)
+        nout = int_at_least("Layer nout", nout, 1)
         self.neurons = [
             Neuron(nin, nonlin, activation, init=init, fused=fused, rng=rng) for _ in range(nout)
         ]
@@ -476,7 +473,7 @@ class MLP(Module):
             )
             for i in range(len(nouts))
         ]
-        self.nin = nin
+        self.nin = sizes[0]  # the checked int (see Layer)
 
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         _check_inputs("MLP", self.nin, x)

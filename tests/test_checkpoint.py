@@ -75,6 +75,19 @@ def test_neurons_and_layers_round_trip_too(tmp_path, make):
     assert bits(loaded) == bits(model) and repr(loaded) == repr(model)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda n: Neuron(n(2)), lambda n: Layer(n(2), n(3)), lambda n: MLP(n(2), [n(4), n(1)])],
+    ids=["Neuron", "Layer", "MLP"],
+)
+def test_a_model_built_with_numpy_sizes_saves_and_loads(tmp_path, make):
+    np = pytest.importorskip("numpy")
+    model = make(np.int64)
+    model.save(tmp_path / "m.json")
+    loaded = type(model).load(tmp_path / "m.json")
+    assert bits(loaded) == bits(model) and loaded.config() == model.config()
+
+
 class Stack(Module):
     """A module of one's own, as the README shows: children() and config(), nothing more."""
 
