@@ -202,7 +202,10 @@ def _write_atomically(path: Path, text: str) -> None:
             os.remove(temporary)
         raise
     _sync_directory(directory)
-    _remove_leftovers(target)
+    # The file is saved: tidying up after others (a directory we may not list, a
+    # leftover we may not remove) must not make the save fail.
+    with contextlib.suppress(OSError):
+        _remove_leftovers(target)
 
 
 def _remove_leftovers(target: str) -> None:
@@ -210,25 +213,30 @@ def _remove_leftovers(target: str) -> None:
     between naming the new file and renaming it: those whose process no longer runs.
 
     Only on POSIX, where a process can be asked whether it runs (on Windows, os.kill
-    would stop it). A process id that was reused keeps its file until a later save.
+    would stop it). A process id that was reused keeps its file until a later save; a
+    name whose "process id" no process can have is not ours to judge, and stays.
     """
     if os.name != "posix":
         return
     directory, name = os.path.split(target)
-    leftover = re.compile(re.escape(name) + r"\.(\d+)\.[0-9a-f]{8}\.tmp")
+    # a process id is a C int (pid_t): at most 10 digits
+    leftover = re.compile(re.escape(name) + r"\.(\d{1,10})\.[0-9a-f]{8}\.tmp")
     for entry in os.listdir(directory):
         match = leftover.fullmatch(entry)
-        if match and not _running(int(match.group(1))):
+        if match and not _may_be_running(int(match.group(1))):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(os.path.join(directory, entry))
 
 
-def _running(pid: int) -> bool:
+def _may_be_running(pid: int) -> bool:
+    """False only if no process `pid` exists (so a file named for it is a leftover)."""
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
     except PermissionError:  # it exists, as another user's
+        return True
+    except (OverflowError, ValueError):  # not a pid this system has: not ours to judge
         return True
     return True
 

@@ -618,6 +618,29 @@ def test_a_save_removes_what_a_killed_save_of_the_same_file_left(tmp_path):
     assert only_files(tmp_path) == sorted(["m.json", running.name, other.name])
 
 
+@pytest.mark.parametrize("pid", ["9999999999", "9" * 30], ids=["past pid_t", "30 digits"])
+def test_a_leftover_whose_pid_no_process_can_have_is_left_alone_and_saves_succeed(tmp_path, pid):
+    path = tmp_path / "m.json"
+    stranger = tmp_path / f"m.json.{pid}.0123abcd.tmp"  # not one of our temporary files
+    stranger.write_text("someone else's")
+    model = Neuron(2, rng=random.Random(0))
+    model.save(path)
+    model.save(path)  # and the next save too
+    assert only_files(tmp_path) == sorted(["m.json", stranger.name])
+    assert bits(Neuron.load(path)) == bits(model)
+
+
+def test_a_save_succeeds_when_removing_leftovers_fails(tmp_path, monkeypatch):
+    def unreadable(directory):
+        raise PermissionError(13, "Permission denied", directory)
+
+    monkeypatch.setattr(os, "listdir", unreadable)
+    model = Neuron(2, rng=random.Random(0))
+    model.save(tmp_path / "m.json")
+    monkeypatch.undo()
+    assert bits(Neuron.load(tmp_path / "m.json")) == bits(model)
+
+
 def test_an_error_about_long_adam_betas_in_a_file_quotes_a_short_excerpt(tmp_path):
     path = tmp_path / "m.json"
     model = MLP(2, [4, 1], rng=random.Random(0))
