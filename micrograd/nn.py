@@ -290,8 +290,13 @@ def _finite_number(x: object, what: str) -> float:
 
 def _layer_sizes(nin: object, nouts: object) -> list[int]:
     """An MLP's [nin, *nouts], each checked to be an int >= 1."""
-    if isinstance(nouts, str) or not isinstance(nouts, Sequence) or not nouts:
-        raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {excerpt(nouts)}")
+    if isinstance(nouts, str) or not isinstance(nouts, Sequence):
+        raise TypeError(
+            "MLP nouts must be a list of layer sizes, e.g. [16, 1], "
+            f"got {type(nouts).__name__} {excerpt(nouts)}"
+        )
+    if not nouts:
+        raise ValueError("MLP nouts must be a non-empty list of layer sizes, got []")
     return [int_at_least("MLP nin", nin, 1)] + [
         int_at_least(f"MLP nouts[{i}]", n, 1) for i, n in enumerate(nouts)
     ]

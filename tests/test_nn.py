@@ -174,6 +174,14 @@ def test_sizes_below_one_are_rejected(build, message):
         build()
 
 
+@pytest.mark.parametrize("nouts", [16, "16", None], ids=["int", "str", "None"])
+def test_mlp_layer_sizes_that_are_not_a_list_are_a_type_error_saying_what_is_expected(nouts):
+    with pytest.raises(
+        TypeError, match=r"MLP nouts must be a list of layer sizes, e\.g\. \[16, 1\]"
+    ):
+        MLP(2, nouts)
+
+
 def test_a_size_that_is_not_an_int_is_rejected():
     with pytest.raises(TypeError, match="Neuron nin must be an int >= 1, got float 2.5"):
         Neuron(2.5)
