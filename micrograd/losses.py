@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any, Callable, Union
 
-from micrograd._checks import number_at_least
+from micrograd._checks import excerpt, number_at_least
 from micrograd.engine import Value, logaddexp
 
 __all__ = ["mse", "hinge", "binary_cross_entropy", "cross_entropy", "l2", "LOSSES", "Loss"]
@@ -66,12 +66,19 @@ def _check_scores(loss: str, name: str, scores: Sequence) -> None:
         _check_number(loss, f"{name}[{i}]", s)
 
 
-def _plain(label: Any) -> Any:
-    """A label as a Python number: numpy's integers (any `numbers.Integral`) become int
-    and its floats float, so arithmetic with Values stays Python's."""
-    if isinstance(label, bool) or not isinstance(label, Real):
-        return label  # refused, by name, by the loss's own check
-    return int(label) if isinstance(label, Integral) else float(label)
+def _labels(loss: str, labels: Sequence, expected: str) -> list[int | float]:
+    """The labels as Python numbers: numpy's integers (any `numbers.Integral`) become int
+    and its floats float, so arithmetic with Values stays Python's. A label that is not
+    a number (a str, None, a bool) is a TypeError; each loss checks the values itself."""
+    plain: list[int | float] = []
+    for i, label in enumerate(labels):
+        if isinstance(label, bool) or not isinstance(label, Real):
+            raise TypeError(
+                f"{loss} labels must be {expected}, got {type(label).__name__} "
+                f"{excerpt(label)} at labels[{i}]"
+            )
+        plain.append(int(label) if isinstance(label, Integral) else float(label))
+    return plain
 
 
 def _shape(x: Any) -> str:
@@ -119,14 +126,14 @@ def hinge(scores: Sequence[Output], labels: Sequence[int]) -> Value:
     """
     _check_batch("hinge", scores, labels)
     _check_scores("hinge", "scores", scores)
-    labels = [_plain(y) for y in labels]
-    for i, y in enumerate(labels):
-        if y not in (-1, 1) or isinstance(y, bool):
+    signs = _labels("hinge", labels, "-1 or +1")
+    for i, y in enumerate(signs):
+        if y not in (-1, 1):
             raise ValueError(
                 f"hinge labels must be -1 or +1, got {y!r} at labels[{i}] "
                 "(for 0/1 labels use [2 * y - 1 for y in labels])"
             )
-    return _mean([(1 + -y * _as_value(s)).relu() for y, s in zip(labels, scores)])
+    return _mean([(1 + -y * _as_value(s)).relu() for y, s in zip(signs, scores)])
 
 
 def binary_cross_entropy(logits: Sequence[Output], labels: Sequence[float]) -> Value:
@@ -138,9 +145,9 @@ def binary_cross_entropy(logits: Sequence[Output], labels: Sequence[float]) -> V
     """
     _check_batch("binary_cross_entropy", logits, labels)
     _check_scores("binary_cross_entropy", "logits", logits)
-    labels = [_plain(y) for y in labels]
+    labels = _labels("binary_cross_entropy", labels, "0 or 1 (or a probability in between)")
     for i, y in enumerate(labels):
-        if isinstance(y, bool) or not isinstance(y, (int, float)) or not 0 <= y <= 1:
+        if not 0 <= y <= 1:
             raise ValueError(
                 f"binary_cross_entropy labels must be 0 or 1 (or a probability in "
                 f"between), got {y!r} at labels[{i}]"
@@ -160,7 +167,8 @@ def cross_entropy(logits: Sequence[Sequence[Output]], labels: Sequence[int]) -> 
     """
     _check_batch("cross_entropy", logits, labels)
     losses = []
-    for i, (row, y) in enumerate(zip(logits, map(_plain, labels))):
+    indices = _labels("cross_entropy", labels, "class indices (ints 0, 1, ...)")
+    for i, (row, y) in enumerate(zip(logits, indices)):
         if not _is_row(row):
             raise TypeError(
                 f"cross_entropy needs a list of scores per example (one per class), got "
@@ -179,7 +187,7 @@ def cross_entropy(logits: Sequence[Sequence[Output]], labels: Sequence[int]) -> 
             )
         for j, z in enumerate(row):
             _check_number("cross_entropy", f"logits[{i}][{j}]", z)
-        if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < len(row):
+        if not isinstance(y, int) or not 0 <= y < len(row):  # 1.0 is a number, not an index
             raise ValueError(
                 f"cross_entropy labels must be class indices 0..{len(row) - 1}, "
                 f"got {y!r} at labels[{i}]"

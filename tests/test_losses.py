@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from helpers import assert_all_close, numerical_grad
@@ -228,6 +229,27 @@ def test_a_single_score_loss_given_a_list_per_example_names_the_row_and_the_fix(
 def test_a_score_that_is_not_a_number_is_a_type_error_naming_its_index(loss):
     with pytest.raises(TypeError, match=r"\[1\] must be a number or a Value, got str '0.5'"):
         loss([Value(0.1), "0.5"], [1, 1])
+
+
+ONE_SCORE = [Value(0.5), Value(-0.5)]
+TWO_SCORES = [[Value(0.5), Value(-0.5)], [Value(1.0), Value(2.0)]]
+
+
+@pytest.mark.parametrize(
+    "loss, scores, expected",
+    [
+        (hinge, ONE_SCORE, "-1 or +1"),
+        (binary_cross_entropy, ONE_SCORE, "0 or 1"),
+        (cross_entropy, TWO_SCORES, "class indices"),
+    ],
+    ids=["hinge", "binary_cross_entropy", "cross_entropy"],
+)
+@pytest.mark.parametrize("label", ["a", None, True], ids=["str", "None", "bool"])
+def test_a_label_that_is_not_a_number_is_a_type_error_naming_it(loss, scores, expected, label):
+    shown = f"{type(label).__name__} {label!r}"
+    message = rf"labels must be {re.escape(expected)}.*got {shown} at labels\[1\]"
+    with pytest.raises(TypeError, match=message):
+        loss(scores, [1, label])
 
 
 def test_mse_of_one_number_against_a_list_target_names_both():
