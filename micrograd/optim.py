@@ -71,18 +71,23 @@ class StepError(FloatingPointError):
 
     `index` is the parameter's place in `optimizer.params`, `quantity` the number that
     is not finite ("gradient", "parameter", or the name of a buffer such as "v") and
-    `value` that number; `describe(name)` words it for a parameter called `name`.
+    `value` that number (a gradient may be an int too large for a float: that int);
+    `describe(name)` words it for a parameter called `name`.
     """
 
-    def __init__(self, index: int, quantity: str, value: float, optimizer: str) -> None:
+    def __init__(self, index: int, quantity: str, value: float | Real, optimizer: str) -> None:
         self.index, self.quantity, self.value, self.optimizer = index, quantity, value, optimizer
         super().__init__(self.describe(f"params[{index}]"))
 
     def describe(self, name: str) -> str:
         """What went wrong, naming the parameter `name` (e.g. "'layers.0.neurons.1.b'")."""
         if self.quantity == "gradient":
+            # not str(value): an int of thousands of digits would make a ValueError of it
+            shown = (
+                self.value if isinstance(self.value, float) else "a number too large for a float"
+            )
             return (
-                f"the gradient of parameter {name} is {self.value}; "
+                f"the gradient of parameter {name} is {shown}; "
                 "stopped before updating, so nothing changed"
             )
         if self.quantity == "parameter":
@@ -176,10 +181,13 @@ class Optimizer:
                 )
             if isinstance(g, bool) or not isinstance(g, Real):
                 raise TypeError(f"params[{i}].grad must be a number, got {type(g).__name__} {g!r}")
-            g = float(g)  # an int too large for a float: OverflowError
-            if not math.isfinite(g):
-                raise StepError(i, "gradient", g, type(self).__name__)
-            grads.append(g)
+            try:
+                x = float(g)
+            except OverflowError:  # an int too large for a float: not finite either
+                raise StepError(i, "gradient", g, type(self).__name__) from None
+            if not math.isfinite(x):
+                raise StepError(i, "gradient", x, type(self).__name__)
+            grads.append(x)
         return grads
 
     def _update(self, grads: list[float]) -> tuple[list[float], dict[str, list[float]]]:

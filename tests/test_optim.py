@@ -125,7 +125,9 @@ def test_a_step_that_fails_part_way_changes_no_parameter_buffer_or_step_count(ma
     optimizer.step()  # non-zero buffers, to see that they are kept too
     for p in params:
         p.grad = 0.5
-    params[-1].grad = 10**400  # an int too large for a float: the last update raises
+    # set past Value's check: an int too large for a float, so the last update raises
+    # (a gradient like it is refused before any update: see the StepError tests below)
+    params[-1].data = 10**400
     before = optimizer.state_dict()
     data = [p.data for p in params]
     with pytest.raises(OverflowError):
@@ -481,6 +483,23 @@ def test_step_refuses_a_gradient_that_is_not_finite_and_changes_nothing(make, ba
     params[2].grad = bad
     before = optimizer.state_dict()
     with pytest.raises(StepError, match=rf"^the gradient of parameter params\[2\] is {bad}; "):
+        optimizer.step()
+    assert [p.data for p in params] == START
+    assert optimizer.state_dict() == before
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=["SGD", "SGD+momentum", "Adam", "AdamW"])
+def test_step_refuses_an_int_gradient_too_large_for_a_float_and_changes_nothing(make):
+    params = params_at(START)
+    optimizer = make(params)
+    for p in params:
+        p.grad = 1.0
+    params[2].grad = 10**400
+    before = optimizer.state_dict()
+    with pytest.raises(
+        StepError,
+        match=r"^the gradient of parameter params\[2\] is a number too large for a float; ",
+    ):
         optimizer.step()
     assert [p.data for p in params] == START
     assert optimizer.state_dict() == before
