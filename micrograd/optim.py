@@ -79,6 +79,10 @@ class StepError(FloatingPointError):
         self.index, self.quantity, self.value, self.optimizer = index, quantity, value, optimizer
         super().__init__(self.describe(f"params[{index}]"))
 
+    def __reduce__(self) -> tuple[type[StepError], tuple[int, str, float | Real, str]]:
+        # pickle rebuilds an exception as cls(*self.args), and args holds only the message
+        return type(self), (self.index, self.quantity, self.value, self.optimizer)
+
     def describe(self, name: str) -> str:
         """What went wrong, naming the parameter `name` (e.g. "'layers.0.neurons.1.b'")."""
         if self.quantity == "gradient":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import pickle
 
 import pytest
 from hypothesis import given, settings
@@ -512,6 +513,18 @@ def test_a_step_error_is_a_floating_point_error_that_says_where():
         SGD(params, lr=0.1).step()
     assert (caught.value.index, caught.value.quantity) == (1, "gradient")
     assert math.isnan(caught.value.value)
+
+
+def test_a_step_error_survives_pickling_whole():
+    """As an exception must, to cross a process boundary (multiprocessing, a pool)."""
+    params = params_at(START)
+    params[1].grad = math.inf
+    with pytest.raises(StepError) as caught:
+        Adam(params).step()
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert type(again) is StepError and str(again) == str(caught.value)
+    assert (again.index, again.quantity, again.optimizer) == (1, "gradient", "Adam")
+    assert again.value == math.inf
 
 
 def test_step_refuses_an_update_that_overflows_and_changes_nothing():
