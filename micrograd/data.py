@@ -48,7 +48,10 @@ def random_source(seed: Seed) -> random.Random:
 
 
 def linspace(start: float, stop: float, count: int, endpoint: bool = True) -> list[float]:
-    """`count` evenly spaced numbers from start to stop (numpy's linspace)."""
+    """`count` evenly spaced numbers from start to stop (numpy's linspace); with
+    `endpoint=False`, stop itself is left out. count must be an int >= 1."""
+    start, stop = finite_number("start", start), finite_number("stop", stop)
+    count = int_at_least("count", count, 1)
     if count == 1:
         return [start]
     step = (stop - start) / (count - 1 if endpoint else count)

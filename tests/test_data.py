@@ -10,6 +10,7 @@ import pytest
 
 from micrograd.data import (
     batches,
+    linspace,
     make_blobs,
     make_circles,
     make_moons,
@@ -164,6 +165,30 @@ def test_the_module_exports_only_functions_it_defines():
     for name in micrograd.data.__all__:
         thing = getattr(micrograd.data, name)
         assert inspect.isfunction(thing) and thing.__module__ == "micrograd.data", name
+
+
+# ---- linspace -----------------------------------------------------------------------------------
+
+
+def test_linspace_gives_count_evenly_spaced_floats_from_start_to_stop():
+    assert linspace(0, 1, 5) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert linspace(0, 1, 4, endpoint=False) == [0.0, 0.25, 0.5, 0.75]
+    assert linspace(2, 3, 1) == [2.0] and type(linspace(2, 3, 1)[0]) is float
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((0, 1, 0), ValueError, "^count must be an int >= 1, got 0$"),
+        ((0, 1, -3), ValueError, "^count must be an int >= 1, got -3$"),
+        ((0, 1, 2.0), TypeError, "^count must be an int >= 1, got float 2.0$"),
+        (("0", 1, 3), TypeError, "^start must be a number, got str '0'$"),
+        ((0, math.inf, 3), ValueError, "^stop must be finite, got inf$"),
+    ],
+)
+def test_linspace_refuses_a_bad_argument_naming_it(args, error, message):
+    with pytest.raises(error, match=message):
+        linspace(*args)
 
 
 # ---- train_test_split -------------------------------------------------------------------------
