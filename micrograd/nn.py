@@ -178,8 +178,9 @@ class Module:
     def restore(self, path: Path, optimizer: Optimizer | None = None) -> None:
         """Set this model's parameters (and the optimizer's state) from a checkpoint.
 
-        The file must hold this architecture. On any problem it raises ValueError and
-        changes nothing.
+        The file must hold this architecture. A file that cannot be read raises OSError
+        (FileNotFoundError, ...); one that is not a checkpoint of this model, or holds a
+        bad number, raises ValueError naming the problem. Either way nothing changes.
         """
         saved = checkpoint.read(path)
         if saved.model_type != type(self).__name__ or saved.config != self.config():

@@ -346,6 +346,14 @@ def test_loading_a_layer_file_as_an_mlp_is_refused(tmp_path):
         MLP.load(tmp_path / "layer.json")
 
 
+def test_restoring_from_a_missing_file_is_a_file_not_found_error_that_changes_nothing(tmp_path):
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    before = bits(model)
+    with pytest.raises(FileNotFoundError):
+        model.restore(tmp_path / "missing.json")
+    assert bits(model) == before
+
+
 def test_restoring_optimizer_state_from_a_file_without_it_changes_nothing(tmp_path):
     MLP(2, [4, 1], rng=random.Random(1)).save(tmp_path / "m.json")
     model = MLP(2, [4, 1], rng=random.Random(0))
