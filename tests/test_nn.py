@@ -251,6 +251,63 @@ def test_reprs_are_in_micrograds_style():
     assert repr(Neuron(3, activation="tanh")) == "TanhNeuron(3)"
 
 
+class Gated(Module):
+    """A module of one's own, made of what children() may list: a parameter, a list of
+    modules (each with lists of its own), a tuple of parameters and a module."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.gate = Value(0.5)
+        self.blocks = [Neuron(2, rng=rng), Neuron(2, rng=rng)]
+        self.scales = (Value(1.0), Value(2.0))
+        self.head = Layer(2, 1, rng=rng)
+
+    def children(self):
+        return {"gate": self.gate, "blocks": self.blocks, "scales": self.scales, "head": self.head}
+
+
+def test_a_module_of_children_names_each_parameter_by_its_dotted_path():
+    model = Gated(random.Random(0))
+    names = [name for name, _ in model.named_parameters()]
+    assert names == [
+        "gate",
+        "blocks.0.w.0", "blocks.0.w.1", "blocks.0.b",
+        "blocks.1.w.0", "blocks.1.w.1", "blocks.1.b",
+        "scales.0", "scales.1",
+        "head.neurons.0.w.0", "head.neurons.0.w.1", "head.neurons.0.b",
+    ]  # fmt: skip
+    named = dict(model.named_parameters())
+    assert named["gate"] is model.gate and named["scales.1"] is model.scales[1]
+    assert named["blocks.1.w.0"] is model.blocks[1].w[0]
+    assert named["head.neurons.0.b"] is model.head.neurons[0].b
+
+
+def test_a_module_of_childrens_parameters_are_those_of_named_parameters_in_the_same_order():
+    """parameters() repeats named_parameters()'s walk without the names, for speed."""
+    model = Gated(random.Random(0))
+    assert [id(p) for p in model.parameters()] == [id(p) for _, p in model.named_parameters()]
+
+
+@pytest.mark.parametrize(
+    "children, shown",
+    [
+        ({"w": [Value(1.0), 2.0]}, "'w.1' = float"),
+        ({"w": [[Value(1.0)]]}, "'w.0' = list"),
+        ({"b": None}, "'b' = NoneType"),
+    ],
+    ids=["a number in a list", "a list in a list", "None"],
+)
+@pytest.mark.parametrize("walk", ["parameters", "named_parameters", "zero_grad", "state_dict"])
+def test_a_child_that_is_neither_a_value_nor_a_module_is_a_type_error_naming_it(
+    children, shown, walk
+):
+    class Broken(Module):
+        def children(self):
+            return children
+
+    with pytest.raises(TypeError, match=rf"^Broken\.children\(\) gives {shown}; expected Values"):
+        getattr(Broken(), walk)()
+
+
 def test_a_module_that_only_lists_parameters_gets_numbered_names():
     class Pair(Module):
         def __init__(self):
