@@ -104,9 +104,11 @@ class Peers:
             return None
 
     def karpathy(self) -> tuple[str | None, str]:
-        """(the folder that holds Karpathy's micrograd, "") or (None, why not)."""
+        """(the folder that holds Karpathy's micrograd, "") or (None, why not). Installs
+        it the first time, unless it is skipped: skipping it is how to run without PyPI."""
         if self._karpathy is None:
-            self._karpathy = _install_karpathy()
+            skipped = "karpathy" in self.skip
+            self._karpathy = (None, "skipped (--skip karpathy)") if skipped else _install_karpathy()
         return self._karpathy
 
 

@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     workloads = args.workloads or list(WORKLOADS)
     header(settings)
     if set(workloads) & set(WORKLOADS):  # they compare with Karpathy's micrograd
-        peers.karpathy()  # installs it the first time, before any timing
+        peers.karpathy()  # installs it the first time (unless skipped), before any timing
     try:
         for name in workloads:
             if name == "scaling":

@@ -8,10 +8,12 @@ and without PyTorch, whose import alone takes seconds) is shared by the tests be
 from __future__ import annotations
 
 import csv
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -20,20 +22,31 @@ RUN = ROOT / "benchmarks" / "run.py"
 README = ROOT / "README.md"
 
 
-def run_benchmark(*args: str) -> subprocess.CompletedProcess:
+def run_benchmark(*args: str, temporary: Path | None = None) -> subprocess.CompletedProcess:
+    """Run benchmarks/run.py ARGS; with `temporary`, as the folder for temporary files
+    (TMPDIR), where it would install Karpathy's micrograd."""
+    env = {**os.environ, "TMPDIR": str(temporary)} if temporary else None
     return subprocess.run(
-        [sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=300
+        [sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=300, env=env
     )
 
 
+class QuickRun(NamedTuple):
+    output: str
+    errors: str  # its stderr: the rounds, and what it installed
+    out: Path  # the folder scaling wrote into
+    temporary: Path  # its TMPDIR
+
+
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """The output of one quick run of every workload, and the folder scaling wrote into."""
-    out = tmp_path_factory.mktemp("scaling")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> QuickRun:
+    """One quick run of every workload, without Karpathy's micrograd and PyTorch."""
+    out, temporary = tmp_path_factory.mktemp("scaling"), tmp_path_factory.mktemp("tmpdir")
     done = run_benchmark("--quick", "--skip", "karpathy,torch", "--out", str(out),
-                         "demo", "ops", "memory", "deep", "scaling")  # fmt: skip
+                         "demo", "ops", "memory", "deep", "scaling",
+                         temporary=temporary)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    return done.stdout, out
+    return QuickRun(done.stdout, done.stderr, out, temporary)
 
 
 def readme_quote() -> list[str]:
@@ -57,7 +70,7 @@ def test_the_readme_quotes_a_run_of_every_workload():
 
 
 def test_every_row_the_readme_quotes_is_a_row_the_benchmark_prints(quick):
-    output, _ = quick
+    output = quick.output
     printed = set(row_labels(output.splitlines()))
     quoted = row_labels(readme_quote())
     assert quoted, "no table rows found in the README's quote"
@@ -65,7 +78,7 @@ def test_every_row_the_readme_quotes_is_a_row_the_benchmark_prints(quick):
 
 
 def test_every_demo_contender_reaches_the_value_paths_losses(quick):
-    output, _ = quick
+    output = quick.output
     losses = [line for line in output.splitlines() if re.match(r"  (losses:)? +after \d", line)]
     assert losses, output
     for line in losses:
@@ -73,7 +86,7 @@ def test_every_demo_contender_reaches_the_value_paths_losses(quick):
 
 
 def test_contenders_that_cannot_run_say_why(quick):
-    output, _ = quick
+    output = quick.output
     lines = output.splitlines()
     for label, reason in [
         ("Karpathy's micrograd 0.1.0, gc.disable()", "skipped (--skip karpathy)"),
@@ -82,8 +95,13 @@ def test_contenders_that_cannot_run_say_why(quick):
         assert any(line.startswith(f"  {label}  ") and line.endswith(reason) for line in lines)
 
 
+def test_skipping_karpathy_installs_nothing(quick):
+    assert "installing" not in quick.errors
+    assert list(quick.temporary.iterdir()) == []  # no cache folder of Karpathy's micrograd
+
+
 def test_scaling_writes_a_number_for_every_contender_and_size(quick):
-    output, out = quick
+    output, out = quick.output, quick.out
     with open(out / "scaling.csv", newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     sizes = {(row["width"], row["points"]) for row in rows}
