@@ -76,16 +76,40 @@ def test_the_readme_has_python_blocks_to_check():
     assert sum("# prints " in code for _, code in PYTHON_BLOCKS) >= 3
 
 
+def missing_module(code: str) -> str | None:
+    """The first top-level module that `code` imports and that is not installed, or None.
+    Read from its syntax tree: every name of `import random, torch`, and imports inside
+    blocks too."""
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            package = name.split(".")[0]
+            if importlib.util.find_spec(package) is None:
+                return package
+    return None
+
+
+def test_a_block_needs_every_module_it_imports():
+    assert missing_module("import random, no_such_module\n") == "no_such_module"
+    assert missing_module("import random\nfrom no_such_module.torch import x\n") == "no_such_module"
+    assert missing_module("if True:\n    import no_such_module as m\n") == "no_such_module"
+    assert missing_module("import random, os.path\nfrom micrograd import Value\n") is None
+
+
 @pytest.mark.parametrize(
     "code", [code for _, code in PYTHON_BLOCKS], ids=[heading for heading, _ in PYTHON_BLOCKS]
 )
 def test_each_python_block_runs_as_written_and_writes_only_what_it_says(
     code, tmp_path, monkeypatch, op_table
 ):
-    for module in re.findall(r"^import (\w+)|^from (\w+)", code, flags=re.M):
-        name = module[0] or module[1]
-        if importlib.util.find_spec(name) is None:
-            pytest.skip(f"this block needs {name}, which is not installed")
+    missing = missing_module(code)
+    if missing:
+        pytest.skip(f"this block needs {missing}, which is not installed")
     monkeypatch.chdir(tmp_path)
     run_block(code)
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
