@@ -117,6 +117,9 @@ def _demo(args: argparse.Namespace) -> int:
         _fail(f"training diverged ({error}); {_smaller_lr(lr)}")
         return FAILED
     except KeyboardInterrupt:
+        if optimizer.step_count == 0:  # e.g. while --compile traces: keep an earlier model
+            _fail("interrupted before the first step: nothing was trained, so nothing was saved")
+            return INTERRUPTED
         path = os.path.join(args.out, "model.json")
         model.save(path, optimizer)
         _fail(

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import micrograd
+import micrograd.__main__ as cli
 from micrograd.__main__ import main
 from micrograd.data import make_moons
 from micrograd.losses import hinge, l2
@@ -392,6 +393,24 @@ def test_ctrl_c_during_training_saves_the_model_so_far_and_exits_130(tmp_path):
     assert int(found[1]) >= 1
     model = MLP.load(tmp_path / "model.json")
     assert all(math.isfinite(p.data) for p in model.parameters())
+
+
+def test_ctrl_c_before_the_first_step_saves_nothing_and_keeps_the_earlier_model(
+    tmp_path, capsys, monkeypatch
+):
+    earlier = b'{"an earlier run": "its trained model"}'
+    (tmp_path / "model.json").write_bytes(earlier)
+
+    def interrupted_fit(*args, **kwargs):
+        raise KeyboardInterrupt  # as Ctrl-C while --compile traces, or during step 0
+
+    monkeypatch.setattr(cli, "fit", interrupted_fit)
+    assert demo(tmp_path, "--steps", "2") == 130
+    assert capsys.readouterr().err == (
+        "micrograd demo: interrupted before the first step: nothing was trained, "
+        "so nothing was saved\n"
+    )
+    assert (tmp_path / "model.json").read_bytes() == earlier
 
 
 def test_a_run_whose_loss_becomes_infinite_fails_with_one_line_naming_the_lr(
