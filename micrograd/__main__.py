@@ -184,13 +184,17 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
         """Call write(path) to write one file; what it returns (a Figure, say) is unused."""
         path = os.path.join(out, name)
         try:
-            write(path)
-        except ImportError as error:
-            print(f"skipped {path}: {error}")
+            write(path)  # whole or not at all: a failure leaves the file as it was
+        except ImportError as error:  # an optional package: the message says which
+            reason = str(error)
         except Exception as error:  # e.g. no Graphviz to render with: the rest still counts
-            print(f"skipped {path}: {type(error).__name__}: {error}")
+            reason = f"{type(error).__name__}: {error}"
         else:
             print(f"wrote {path}  ({what})")
+            return
+        # A file there now was there before this run: say so, lest it pass for this run's.
+        kept = "; the file there is an earlier run's, left as it was"
+        print(f"skipped {path}: {reason}{kept if os.path.exists(path) else ''}")
 
     def boundary(path: str) -> None:
         from micrograd.plot import plot_decision_boundary
@@ -211,13 +215,14 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
 
     def picture(draw: Callable[..., Any]) -> Callable[[str], None]:
         def write(path: str) -> None:
+            from micrograd.viz.player import write_atomically
+
             neuron, root = one_pass()
             try:
                 svg = draw(neuron, root).pipe(format="svg")
             finally:  # the saved model is done, but leave no gradients behind either way
                 model.zero_grad()
-            with open(path, "wb") as f:
-                f.write(svg)
+            write_atomically(path, svg)
 
         return write
 

@@ -2,7 +2,7 @@
 
 matplotlib is optional (`pip install "micrograd[plot]"`); it is imported only when a
 chart is drawn. Each function returns a matplotlib Figure (shown inline in Jupyter)
-and also saves it when given a path.
+and also saves it when given a path (whole or not at all).
 
 Figures are made with `matplotlib.figure.Figure`, not pyplot, so a script that draws
 opens no window and pyplot never tracks them (they are freed like any object). One
@@ -13,6 +13,8 @@ what teaches IPython to display a Figure that a cell returns.
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from collections.abc import Sequence
 from os import PathLike
@@ -58,6 +60,17 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _save(fig: Figure, path: Path) -> None:
+    """Save `fig` to `path` whole or not at all: a failure or a Ctrl-C half-way leaves the
+    file as it was. The format is the extension's (.png, .svg, .pdf, ...), PNG without one."""
+    from micrograd.viz.player import write_atomically
+
+    extension = os.path.splitext(os.fspath(path))[1][1:]
+    image = io.BytesIO()
+    fig.savefig(image, format=extension or "png", dpi=100)
+    write_atomically(path, image.getvalue())
+
+
 def _legend_below(fig: Figure, ax) -> None:
     """One legend for the whole figure, below the axes, so that it never covers the data;
     its entries are the labelled artists of `ax` (in a chart of training, each colour is
@@ -94,7 +107,7 @@ def plot_history(history: Curves, path: Path | None = None) -> Figure:
         ax.grid(alpha=0.3)
     _legend_below(fig, axes[0])
     if path is not None:
-        fig.savefig(path, dpi=100)
+        _save(fig, path)
     return fig
 
 
@@ -164,5 +177,5 @@ def plot_decision_boundary(
     )
     _legend_below(fig, ax)
     if path is not None:
-        fig.savefig(path, dpi=100)
+        _save(fig, path)
     return fig

@@ -413,6 +413,43 @@ def test_ctrl_c_before_the_first_step_saves_nothing_and_keeps_the_earlier_model(
     assert (tmp_path / "model.json").read_bytes() == earlier
 
 
+def test_a_picture_that_cannot_be_written_whole_leaves_no_part_of_itself(tmp_path):
+    """Files may not grow past 4 kB here (as on a full disk): the small model is saved,
+    each picture fails half-way, and each is left as it was: an earlier run's file
+    whole (and said to be an earlier run's), and no half of a new one."""
+    pictures = [name for name in writable_files() if name != "model.json"]
+    if not pictures:
+        pytest.skip("neither matplotlib nor a Graphviz renderer is installed")
+    earlier = {name: f"an earlier run's {name}".encode() for name in pictures[::2]}
+    for name, data in earlier.items():
+        (tmp_path / name).write_bytes(data)
+    limit = 4096
+    code = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+        "from micrograd.__main__ import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-c", code, "demo", "--steps", "2", "--hidden", "4",
+               "--validation", "0", "--no-progress", "--out", str(tmp_path)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    MLP.load(tmp_path / "model.json")
+    lines = result.stdout.splitlines()
+    for name in pictures:
+        path = tmp_path / name
+        line = next((line for line in lines if line.startswith(f"skipped {path}: ")), None)
+        assert line, result.stdout
+        if name in earlier:
+            assert path.read_bytes() == earlier[name]
+            assert line.endswith("; the file there is an earlier run's, left as it was"), line
+        else:
+            assert not path.exists(), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model.json", *earlier])
+
+
 def test_a_run_whose_loss_becomes_infinite_fails_with_one_line_naming_the_lr(
     tmp_path, capsys, monkeypatch
 ):
