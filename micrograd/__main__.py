@@ -88,11 +88,12 @@ def _demo(args: argparse.Namespace) -> int:
     if args.compile:
         batching += ", compiled"
     held_out = f", validated on {len(X_val)} more" if X_val else ""
+    end = float(f"{lr * DECAY:.12g}")  # 12 digits: 0.005, not 0.005000000000000001; never 0
     print(
         f"micrograd demo: MLP(2, {sizes}), {model.num_parameters()} parameters, "
         f"on {len(X)} {args.dataset} points{held_out}\n"
         f"  {loss.__name__} loss + {REG} L2; {type(optimizer).__name__} with lr {lr!r} "
-        f"decaying linearly to {round(lr * DECAY, 12)!r}; {args.steps} steps, {batching}"
+        f"decaying linearly to {end!r}; {_steps(args.steps)}, {batching}"
     )
 
     start_loss, _ = evaluate(model, X, labels, loss, REG)
@@ -156,6 +157,10 @@ def validation_points(dataset: str, n: int, seed: int) -> tuple[list, list]:
     if n == 0:
         return [], []
     return DATASETS[dataset](n, random.Random(f"validation {seed}"))
+
+
+def _steps(n: int) -> str:
+    return f"{n} step{'s' * (n != 1)}"
 
 
 def _smaller_lr(lr: float) -> str:

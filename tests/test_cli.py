@@ -241,6 +241,15 @@ def test_options_choose_the_network_optimizer_and_batches(tmp_path, capsys, monk
     assert MLP.load(tmp_path / "model.json").layers[0].neurons[0].activation == "tanh"
 
 
+def test_the_header_gives_the_schedules_true_end_even_for_a_tiny_rate(
+    tmp_path, capsys, monkeypatch
+):
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--lr", "1e-12", "--steps", "1", "--validation", "0") == 0
+    printed = capsys.readouterr().out
+    assert "SGD with lr 1e-12 decaying linearly to 1e-13; 1 step, full batch\n" in printed
+
+
 def test_without_validation_points_it_trains_on_100_and_reports_no_validation(
     tmp_path, capsys, monkeypatch
 ):
