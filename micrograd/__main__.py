@@ -45,25 +45,50 @@ def demo(args: argparse.Namespace) -> int:
 
     Returns 0; or FAILED after one line on stderr if the output folder cannot be made
     or written, or training diverges; or INTERRUPTED after Ctrl-C (saving the model
-    trained so far if training had started).
+    trained so far if training had started). A run that fails having written nothing
+    removes the folders it made for args.out.
     """
+    made = _folders_to_make(args.out)
     try:
         status = _demo(args)
         sys.stdout.flush()  # here, so that a reader gone away is handled as below
-        return status
     except BrokenPipeError:  # whoever read our output stopped (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        status = FAILED
     except OSError as error:
         reason = error.strerror or str(error)
         _fail(f"cannot write the results into {args.out}: {reason}")
+        status = FAILED
     except KeyboardInterrupt:  # outside training (which handles its own): nothing to save
         _fail("interrupted")
-        return INTERRUPTED
-    return FAILED
+        status = INTERRUPTED
+    if status != 0:
+        _remove_empty(made)
+    return status
 
 
 def _fail(message: str) -> None:
     print(f"micrograd demo: {message}", file=sys.stderr)
+
+
+def _folders_to_make(out: str) -> list[str]:
+    """The folders that making `out` would create, deepest first: `out` and any of its
+    parents that do not exist yet."""
+    missing = []
+    path = os.path.abspath(out)
+    while not os.path.exists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
+
+
+def _remove_empty(folders: list[str]) -> None:
+    """Remove these folders, deepest first, while they are empty."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)  # only an empty folder: never a file someone put there
+        except OSError:
+            return
 
 
 def _demo(args: argparse.Namespace) -> int:

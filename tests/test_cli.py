@@ -422,6 +422,23 @@ def test_ctrl_c_before_the_first_step_saves_nothing_and_keeps_the_earlier_model(
     assert (tmp_path / "model.json").read_bytes() == earlier
 
 
+def test_ctrl_c_before_the_first_step_removes_the_out_folder_it_made(tmp_path, capsys, monkeypatch):
+    def interrupted_fit(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "fit", interrupted_fit)
+    assert demo(tmp_path / "new" / "results", "--steps", "2") == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_diverged_run_removes_the_out_folders_it_made_and_writes_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path / "new" / "results", "--lr", "1e308", "--steps", "3") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_picture_that_cannot_be_written_whole_leaves_no_part_of_itself(tmp_path):
     """Files may not grow past 4 kB here (as on a full disk): the small model is saved,
     each picture fails half-way, and each is left as it was: an earlier run's file
