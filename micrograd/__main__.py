@@ -44,9 +44,10 @@ def demo(args: argparse.Namespace) -> int:
     """Train, report, and write the model, two charts and a graph drawing into args.out.
 
     Returns 0; or FAILED after one line on stderr if the output folder cannot be made
-    or written, or training diverges; or INTERRUPTED after Ctrl-C (saving the model
-    trained so far if training had started). A run that fails having written nothing
-    removes the folders it made for args.out.
+    or written, or training diverges; or FAILED silently if whoever reads our output
+    stops reading (a broken pipe, as `micrograd demo | head` makes); or INTERRUPTED after
+    Ctrl-C (saving the model trained so far if at least one step was taken). A run that
+    fails having written nothing removes the folders it made for args.out.
     """
     made = _folders_to_make(args.out)
     try:
@@ -59,7 +60,7 @@ def demo(args: argparse.Namespace) -> int:
         reason = error.strerror or str(error)
         _fail(f"cannot write the results into {args.out}: {reason}")
         status = FAILED
-    except KeyboardInterrupt:  # outside training (which handles its own): nothing to save
+    except KeyboardInterrupt:  # outside fit (which handles its own): nothing is saved here
         _fail("interrupted")
         status = INTERRUPTED
     if status != 0:
