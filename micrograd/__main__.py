@@ -315,6 +315,15 @@ def _learning_rate(text: str) -> float:
     return value
 
 
+def _folder(text: str) -> str:
+    """A parser of --out: any path but the empty one (which names no folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "expected the name of a folder to write the results into, got ''"
+        )
+    return text
+
+
 def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",")]
@@ -338,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         "out, then write the model (JSON), its decision boundary and training curves (PNG, "
         "with matplotlib) and the graph of one forward pass (SVG, with Graphviz).",
     )
-    d.add_argument("--out", default="micrograd-demo", help="folder for the results (%(default)s)")
+    d.add_argument(
+        "--out", type=_folder, default="micrograd-demo", help="folder for the results (%(default)s)"
+    )
     d.add_argument("--steps", type=_count(1), default=100, help="training steps (%(default)s)")
     d.add_argument(
         "--seed", type=int, default=1337, help="seeds the data and the weights (%(default)s)"

@@ -317,6 +317,15 @@ def usage_error(result: subprocess.CompletedProcess) -> str:
     return result.stderr.splitlines()[-1]
 
 
+def test_an_empty_out_is_refused_saying_a_folder_is_expected(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--out", ""])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "argument --out: expected the name of a folder to write the results into, got ''\n"
+    )
+
+
 def test_a_batch_size_larger_than_the_training_set_is_refused_by_name(tmp_path):
     line = usage_error(run("demo", "--batch-size", "1000", "--out", str(tmp_path)))
     assert line == (
