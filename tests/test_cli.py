@@ -20,7 +20,7 @@ import pytest
 
 import micrograd
 import micrograd.__main__ as cli
-from micrograd.__main__ import main
+from micrograd.__main__ import DATASETS, main, validation_points
 from micrograd.data import make_moons
 from micrograd.losses import hinge, l2
 from micrograd.nn import MLP
@@ -133,10 +133,19 @@ def test_the_summary_is_the_saved_models_loss_and_accuracy_on_each_whole_set(def
         assert fraction == accuracy(predict(model, points), truth)
 
 
-def test_the_validation_points_are_new_points_from_the_same_distribution(default_run):
-    X, X_val, labels, val_labels = moons_split()
-    assert len(X_val) == 50 and sorted(set(val_labels)) == [-1, 1]
-    assert not {tuple(x) for x in X} & {tuple(x) for x in X_val}
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_the_validation_points_are_new_points_of_every_class_from_the_same_distribution(dataset):
+    X, y = DATASETS[dataset](100, 1337)
+    X_val, y_val = validation_points(dataset, 50, 1337)
+    assert len(X_val) == len(y_val) == 50
+    assert set(y_val) == set(y)  # every class, as the training points have
+    assert not {tuple(x) for x in X} & {tuple(x) for x in X_val}  # none trained on
+
+
+def test_the_demos_validation_points_are_the_ones_these_tests_recompute():
+    X_val, y_val = validation_points("moons", 50, 1337)
+    _, X_check, _, labels_check = moons_split()
+    assert (X_val, [2 * t - 1 for t in y_val]) == (X_check, labels_check)
 
 
 def test_the_saved_model_is_the_trained_one(default_run):
