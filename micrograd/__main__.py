@@ -399,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         "--compile",
         action="store_true",
         help="trace the loss once and train with the Python it compiles to (micrograd.compiler): "
-        "the same numbers, faster; full batch only",
+        "the same numbers; tracing takes a second or so, so it is faster only from a couple "
+        "of hundred steps on; full batch only",
     )
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
