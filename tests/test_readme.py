@@ -151,3 +151,32 @@ def test_every_pip_install_command_installs_this_checkout_with_extras_it_defines
         assert found, f"{command!r} does not install from the checkout (pip install -e .)"
         if found[2]:
             assert set(found[2].split(",")) <= extras, command
+
+
+def extras_table() -> dict[str, str]:
+    """The Installing section's table of extras: {extra: what it adds}."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Installing") :]
+    section = section[: section.index("\n#", 1)]
+    rows = re.findall(r"^\| `([a-z]+)` \| ([^|]+) \|", section, flags=re.M)
+    return {extra: adds for extra, adds in rows}
+
+
+def test_the_extras_table_names_every_extra_and_everything_each_installs():
+    required: dict[str, set[str]] = {}  # extra: the packages it installs (pip's metadata
+    # lists them all, those of the extras it includes too)
+    for requirement in metadata("micrograd").get_all("Requires-Dist") or []:
+        extra = re.search(r"""extra == ['"]([a-z]+)['"]""", requirement)
+        if extra:
+            name = re.match(r"[A-Za-z0-9_.-]+", requirement)
+            assert name, requirement
+            required.setdefault(extra[1], set()).add(name[0].lower())
+    table = extras_table()
+    assert sorted(table) == sorted(required)
+    for extra, adds in table.items():
+        included = [other for other in re.findall(r"`([a-z]+)`", adds) if other in required]
+        for other in included:  # an extra this row says it includes: all of it
+            assert required[other] <= required[extra], (extra, other)
+        for name in required[extra] - set().union(*(required[o] for o in included)):
+            # named as its project spells it: JupyterLab for jupyterlab, PyTorch for torch
+            assert name in adds.lower(), f"the {extra} extra's row does not name {name}"
