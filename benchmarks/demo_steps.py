@@ -1,10 +1,10 @@
 """The demo's training step, once for each implementation that run.py measures.
 
 Each `*_step(problem)` builds its model from the same problem (data, labels and
-initial parameters, made once by run.py) and returns `step(k)`, which trains one
-step at step number k and returns that step's loss as a float. The step is
-micrograd's demo: an MLP with relu hidden layers and one linear output, the mean
-hinge loss plus 1e-4 times the sum of the squared parameters, and gradient
+initial parameters, made once by measure.py's demo_problem) and returns `step(k)`,
+which trains one step at step number k and returns that step's loss as a float.
+The step is micrograd's demo: an MLP with relu hidden layers and one linear output,
+the mean hinge loss plus 1e-4 times the sum of the squared parameters, and gradient
 descent with micrograd's learning rate 1.0 - 0.9 * k / 100.
 
 Nothing here imports micrograd at the top: each builder runs in a process of its
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-Problem = dict[str, Any]  # sizes, X, labels, parameters, reg: see run.py's demo_problem
+Problem = dict[str, Any]  # sizes, X, labels, parameters, reg: see measure.py's demo_problem
 Step = Callable[[int], float]
 
 

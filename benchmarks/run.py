@@ -101,7 +101,7 @@ DEMO = [
 WIDTH = max(len(c.label) for c in DEMO) + 2  # of the label column of every table
 
 
-def header(settings: Settings) -> None:
+def header() -> None:
     print(
         f"micrograd benchmarks: Python {platform.python_version()} on {platform.machine()}, "
         f"{os.cpu_count()} cores.\nEach run is a fresh process; a figure is the median over "
@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--out {args.out!r}: cannot make that folder ({error.strerror})")
     peers = Peers(set(skip))
     workloads = args.workloads or list(WORKLOADS)
-    header(settings)
+    header()
     if set(workloads) & set(WORKLOADS):  # they compare with Karpathy's micrograd
         peers.karpathy()  # installs it the first time (unless skipped), before any timing
     try:
