@@ -423,7 +423,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.rounds < 1:
             parser.error(f"--rounds must be at least 1, got {args.rounds}")
         settings = replace(settings, rounds=args.rounds, slow_rounds=args.rounds)
-    if args.out is not None and "scaling" in args.workloads:
+    if args.out is not None and "scaling" not in args.workloads:
+        parser.error(
+            "--out is where scaling writes scaling.csv and scaling.png, and scaling is not "
+            "among the workloads: add it, or leave out --out"
+        )
+    if args.out is not None:
         try:
             os.makedirs(args.out, exist_ok=True)  # now, not after a minute of measuring
         except OSError as error:

@@ -124,3 +124,13 @@ def test_an_unknown_peer_to_skip_is_refused_by_name():
     done = run_benchmark("--skip", "numpy")
     assert done.returncode == 2
     assert "--skip takes some of karpathy, torch, compiled" in done.stderr
+
+
+def test_out_without_scaling_is_refused_saying_only_scaling_writes_files(tmp_path):
+    done = run_benchmark("--quick", "--skip", "karpathy,torch", "--out", str(tmp_path), "memory",
+                         temporary=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith(
+        "--out is where scaling writes scaling.csv and scaling.png, and scaling is not among "
+        "the workloads: add it, or leave out --out"
+    )
