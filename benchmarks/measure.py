@@ -117,9 +117,14 @@ def karpathy_cache() -> str:
     return os.path.join(tempfile.gettempdir(), "micrograd-benchmarks", KARPATHY.replace("==", "-"))
 
 
+def _installed(folder: str) -> bool:
+    """Whether `folder` holds a whole install of Karpathy's micrograd."""
+    return os.path.isfile(os.path.join(folder, "micrograd", "engine.py"))
+
+
 def _install_karpathy() -> tuple[str | None, str]:
     folder = karpathy_cache()
-    if os.path.isfile(os.path.join(folder, "micrograd", "engine.py")):
+    if _installed(folder):
         return folder, ""
     print(f"installing {KARPATHY} from PyPI into {folder} ...", file=sys.stderr, flush=True)
     os.makedirs(os.path.dirname(folder), exist_ok=True)
@@ -138,8 +143,12 @@ def _install_karpathy() -> tuple[str | None, str]:
         return None, f"skipped: pip could not install {KARPATHY} (is PyPI reachable?): {last}"
     try:
         os.rename(staging, folder)  # whole or not at all: a failed install leaves no cache
-    except OSError:  # another run installed it meanwhile
-        shutil.rmtree(staging, ignore_errors=True)
+    except OSError:  # a folder is there: another run's install, or a leftover
+        if _installed(folder):  # another run installed it meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+        else:  # a leftover of an install cut short (by hand, or by an older run.py)
+            shutil.rmtree(folder)
+            os.rename(staging, folder)
     return folder, ""
 
 

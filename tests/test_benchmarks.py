@@ -8,10 +8,12 @@ and without PyTorch, whose import alone takes seconds) is shared by the tests be
 from __future__ import annotations
 
 import csv
+import importlib
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -134,3 +136,24 @@ def test_out_without_scaling_is_refused_saying_only_scaling_writes_files(tmp_pat
         "--out is where scaling writes scaling.csv and scaling.png, and scaling is not among "
         "the workloads: add it, or leave out --out"
     )
+
+
+def test_a_leftover_incomplete_cache_is_replaced_by_a_whole_install(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(RUN.parent))
+    measure = importlib.import_module("measure")  # benchmarks/measure.py
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    cache = Path(measure.karpathy_cache())
+    (cache / "micrograd").mkdir(parents=True)  # an install cut short: no engine.py
+    (cache / "micrograd" / "__init__.py").write_text("")
+
+    def pip(command: list[str], **options) -> subprocess.CompletedProcess:
+        """pip install --target STAGING, without the network: writes the package there."""
+        package = Path(command[command.index("--target") + 1]) / "micrograd"
+        package.mkdir()
+        (package / "engine.py").write_text("# Karpathy's engine\n")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(measure.subprocess, "run", pip)
+    assert measure.Peers(set()).karpathy() == (str(cache), "")
+    assert (cache / "micrograd" / "engine.py").read_text() == "# Karpathy's engine\n"
+    assert [p.name for p in cache.parent.iterdir()] == [cache.name]  # no staging folder left
