@@ -1,4 +1,5 @@
-# The two commands of the README's quick start. Each creates .venv when it is absent.
+# The README's commands: `make demo` and `make test` (its quick start), `make lint` and
+# `make format` (style and types), `make clean`. Each but clean creates .venv when absent.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
