@@ -34,6 +34,10 @@ HOSTILE_LABELS = [
     ("tab\there", "tab here"),
     ("line\nbreak", "line break"),
     ("σ(w·x) ∑ 🙂", "σ(w·x) ∑ 🙂"),
+    ("&amp;", "&amp;"),  # Graphviz decodes entities even in a plain label: "&"
+    ("&alpha;", "&alpha;"),  # "α"
+    ("&#60;b&#62;", "&#60;b&#62;"),  # "<b>"
+    ("AT&T", "AT&T"),
 ]
 IDS = [repr(typed) for typed, _ in HOSTILE_LABELS]
 

@@ -92,20 +92,31 @@ def _escape_char(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def dot_label(text: str) -> str:
-    """text as a plain-text DOT label: shown exactly as written, whatever it holds.
+def _escape_plain(text: str, structure: str = "") -> str:
+    """text for a plain-text DOT label or record field: shown exactly as written.
 
-    Backslashes are doubled (so Graphviz's escapes such as \\N or \\n, and a
-    trailing backslash before the closing quote, lose their meaning), quotes are
-    escaped, and graphviz.nohtml stops a label like `<<B>x</B>>` becoming HTML.
+    Every label a drawing makes goes through here. Control characters become
+    visible escapes (see visible); backslashes are doubled, so Graphviz's escapes
+    such as \\N or \\n, and a trailing backslash before the closing quote, lose
+    their meaning; `&` becomes `&amp;`, because Graphviz decodes entities such as
+    `&alpha;` even in a plain label; quotes, and the characters in `structure`
+    (a record's braces, bars and angle brackets), get a backslash.
     """
-    return graphviz.nohtml(visible(text).replace("\\", "\\\\").replace('"', '\\"'))
+    text = visible(text).replace("\\", "\\\\").replace("&", "&amp;")
+    for char in '"' + structure:
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def dot_label(text: str) -> str:
+    """text as a plain-text DOT label (_escape_plain), which graphviz.nohtml keeps from
+    becoming an HTML-like label such as `<<B>x</B>>`."""
+    return graphviz.nohtml(_escape_plain(text))
 
 
 def dot_lines(*lines: str) -> str:
     """Lines of plain text as one DOT label, each escaped as dot_label escapes it."""
-    escaped = (visible(line).replace("\\", "\\\\").replace('"', '\\"') for line in lines)
-    return graphviz.nohtml("\\n".join(escaped))
+    return graphviz.nohtml("\\n".join(_escape_plain(line) for line in lines))
 
 
 def record_label(fields: Sequence[str], across: bool) -> str:
@@ -114,11 +125,5 @@ def record_label(fields: Sequence[str], across: bool) -> str:
     Each field is escaped as dot_label escapes, and the characters that structure
     a record (braces, bars, angle brackets) are escaped too.
     """
-    escaped = []
-    for field in fields:
-        text = visible(field).replace("\\", "\\\\")
-        for char in '{}|<>"':
-            text = text.replace(char, "\\" + char)
-        escaped.append(text)
-    label = " | ".join(escaped)
+    label = " | ".join(_escape_plain(field, structure="{}|<>") for field in fields)
     return graphviz.nohtml(f"{{ {label} }}" if across else label)
