@@ -82,10 +82,13 @@ def chromium(*arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
-def probe(page: Path) -> dict:
-    """What the page shows as its controls are pressed (virtual time runs Play to its end)."""
+def probe(page: Path, script: str = PROBE) -> dict:
+    """What the page shows as `script` presses its controls (virtual time runs Play to its end).
+
+    The script writes its record as JSON into <pre id="probe">.
+    """
     probed = page.with_name("probed.html")
-    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"))
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"))
     result = chromium("--virtual-time-budget=120000", "--dump-dom", probed.as_uri())
     start = result.stdout.find('<pre id="probe">')
     assert start >= 0, result.stderr[-2000:]
@@ -147,6 +150,67 @@ def test_the_backprop_page_draws_its_first_frame(backprop_page):
     width, height, inked = screenshot(page, 1400, 500)
     assert (width, height) == (1400, 500)
     assert inked > 0.05  # boxes, text and controls: not a blank page
+
+
+# Presses Next twice on the second player of the page and once on the first, then records
+# the frame each shows and how many frames each shows at once.
+PROBE_TWO = """
+<script>
+(function () {
+  var players = document.querySelectorAll(".mg-player");
+  function next(k) { players[k].querySelector("[data-go=next]").click(); }
+  function seen(k) {
+    return [players[k].getAttribute("data-frame"),
+            players[k].querySelectorAll(".mg-frame.mg-shown").length,
+            players[k].querySelector(".mg-caption").textContent];
+  }
+  var record = {players: players.length, start: [seen(0), seen(1)]};
+  next(1); next(1); next(0);
+  record.after = [seen(0), seen(1)];
+  var out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify(record);
+  document.body.appendChild(out);
+})();
+</script>
+"""
+
+
+def two_players_seen(steps, page: Path) -> dict:
+    seen = probe(page, PROBE_TWO)
+    assert seen["players"] == 2
+    assert seen["start"] == [["0", 1, steps.caption(0)]] * 2
+    return seen
+
+
+def test_the_same_player_twice_on_a_page_steps_each_copy_on_its_own(backprop_page, tmp_path):
+    _, steps = backprop_page
+    fragment = steps.to_html()
+    page = tmp_path / "two.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{fragment}<hr>{fragment}</body></html>")
+    seen = two_players_seen(steps, page)
+    assert seen["after"] == [["1", 1, steps.caption(1)], ["2", 1, steps.caption(2)]]
+
+
+def test_players_whose_scripts_run_detached_as_in_classic_jupyter_each_step(
+    backprop_page, tmp_path
+):
+    # Jupyter's classic notebook puts an output's HTML in the page and then runs its
+    # scripts apart from it (jQuery's html()), where document.currentScript is no help.
+    _, steps = backprop_page
+    fragment = json.dumps(steps.to_html()).replace("</", "<\\/")
+    page = tmp_path / "jupyter.html"
+    page.write_text(f"""<!DOCTYPE html><html><body><div id="outputs"></div><script>
+var fragment = {fragment};
+for (var k = 0; k < 2; k++) {{
+  var output = document.createElement("div");
+  output.innerHTML = fragment;  // scripts put in by innerHTML do not run
+  document.getElementById("outputs").appendChild(output);
+  output.querySelectorAll("script").forEach(function (s) {{ (0, eval)(s.textContent); }});
+}}
+</script></body></html>""")
+    seen = two_players_seen(steps, page)
+    assert seen["after"] == [["1", 1, steps.caption(1)], ["2", 1, steps.caption(2)]]
 
 
 def test_the_training_page_plays_in_chromium(tmp_path):

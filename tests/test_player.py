@@ -54,6 +54,11 @@ def test_a_page_loads_nothing_from_anywhere():
 
 
 @needs_renderer
+def test_the_same_frames_give_the_same_page():
+    assert small_steps().to_html(full_page=True) == small_steps().to_html(full_page=True)
+
+
+@needs_renderer
 def test_labels_reach_the_page_as_text_not_markup():
     page = small_steps(label='<script>alert("x")</script>').to_html()
     assert "<script>alert" not in page

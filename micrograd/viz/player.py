@@ -34,10 +34,19 @@ _STYLE = """
 .mg-player .mg-frame.mg-shown { display: block; }
 """
 
-# The player's behaviour, for the element with id __PLAYER_ID__: one frame shown at a time.
+# The player's behaviour: one frame shown at a time. The same player can be on a page
+# twice (a notebook that shows it in two cells), so the script finds its own copy: the
+# player around it, or, where scripts run apart from the page (Jupyter's classic
+# notebook runs an output's scripts with eval, and document.currentScript is null),
+# the first copy of this player, by its key __PLAYER_KEY__, that no script has started yet.
 _SCRIPT = """
 (function () {
-  var root = document.getElementById("__PLAYER_ID__");
+  var here = document.currentScript;
+  var root = here && here.closest(".mg-player");
+  if (!root) {
+    root = document.querySelector('.mg-player[data-player="__PLAYER_KEY__"]:not([data-started])');
+  }
+  root.setAttribute("data-started", "true");
   var frames = root.querySelectorAll(".mg-frame");
   var slider = root.querySelector("input[type=range]");
   var caption = root.querySelector(".mg-caption");
@@ -87,17 +96,17 @@ def player_html(
     `captions` plain text, one per frame. A fragment for a notebook, or a whole page."""
     if len(pictures) != len(captions) or not pictures:
         raise ValueError("a player needs one caption per picture, and at least one picture")
-    # named by its content, so that the same frames give the same page every time
+    # a key from its content, so that the same frames give the same page every time
     digest = hashlib.sha1("\0".join([*pictures, *captions]).encode("utf-8")).hexdigest()
-    player_id = f"mg-player-{digest[:12]}"
+    key = digest[:12]
     last = len(pictures) - 1
     frames = "\n".join(
         f'<div class="mg-frame" data-caption="{html.escape(caption, quote=True)}">{picture}</div>'
         for picture, caption in zip(pictures, captions)
     )
-    script = _SCRIPT.replace("__PLAYER_ID__", player_id)
+    script = _SCRIPT.replace("__PLAYER_KEY__", key)
     script = script.replace("__MILLISECONDS__", str(round(seconds_per_frame * 1000)))
-    fragment = f"""<div class="mg-player" id="{player_id}" tabindex="0" data-frame="0">
+    fragment = f"""<div class="mg-player" data-player="{key}" tabindex="0" data-frame="0">
 <style>{_STYLE}</style>
 <div class="mg-title"><b>{html.escape(title)}</b></div>
 <div class="mg-controls">
