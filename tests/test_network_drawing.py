@@ -64,6 +64,7 @@ class Placed:
 class Rendered:
     nodes: dict[str, Placed]
     edges: list[tuple[str, str, list[tuple[float, float]]]]  # tail, head, spline points
+    labels: list[Placed]  # the edges' labels, each with a generous estimate of its size
 
     def named(self, name: str) -> list[str]:
         """Ids of the Value boxes whose name field is `name`."""
@@ -82,9 +83,14 @@ class Rendered:
         return {i: n for i, n in self.nodes.items() if i.startswith("v") and "op" not in i}
 
 
+LABEL_EM = 0.64  # an edge label's width per character, in ems: DejaVu Serif's digits, the widest
+LABEL_FONTSIZE = 9
+
+
 def rendered(drawing) -> Rendered:
     nodes: dict[str, Placed] = {}
     edges = []
+    labels = []
     for line in drawing.pipe(format="plain", encoding="utf-8").splitlines():
         words = shlex.split(line)
         if words[0] == "node":
@@ -93,7 +99,11 @@ def rendered(drawing) -> Rendered:
             n = int(words[3])
             coords = list(map(float, words[4 : 4 + 2 * n]))
             edges.append((words[1], words[2], list(zip(coords[::2], coords[1::2]))))
-    return Rendered(nodes, edges)
+            if len(words) > 4 + 2 * n + 2:  # edge tail head n x1 y1 ... [label xl yl] style color
+                text, x, y = words[4 + 2 * n], *map(float, words[5 + 2 * n : 7 + 2 * n])
+                size = (len(text) * LABEL_EM * LABEL_FONTSIZE, 1.2 * LABEL_FONTSIZE)
+                labels.append(Placed(x, y, size[0] / 72, size[1] / 72, text))
+    return Rendered(nodes, edges, labels)
 
 
 def mlp_loss(fused: bool = True, expand: bool = False, **options):
@@ -185,15 +195,37 @@ def test_inputs_and_the_loss_are_outside_every_box():
         assert not any(node.inside(box) for box in boxes)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_no_two_things_overlap(kind):
-    _, _, _, picture = mlp_loss(**kind)
+def assert_no_two_things_overlap(picture: Rendered) -> None:
+    """No two nodes, box titles or edge labels overlap (boxes hold things: they are left out)."""
     things = [
         n for i, n in picture.nodes.items() if not i.startswith(("layer", "neuron")) or "title" in i
     ]
+    things += picture.labels
     for a_index, a in enumerate(things):
         for b in things[a_index + 1 :]:
             assert not a.overlaps(b), (a.label, b.label)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_two_things_overlap(kind):
+    assert_no_two_things_overlap(mlp_loss(**kind)[3])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_two_things_overlap_with_every_edge_labelled(kind):
+    _, _, _, picture = mlp_loss(**kind, show_contributions=True)
+    assert len(picture.labels) == sum(1 for e in picture.edges if e[1].endswith("op")) - 2
+    assert_no_two_things_overlap(picture)
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "elementary"])
+def test_no_two_labels_overlap_where_many_edges_meet_outside_the_network(fused):
+    model = MLP(2, [2, 1], fused=fused, rng=random.Random(0))
+    x = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
+    loss = (model(x) - 1.0) ** 2 + Value.sum(p * p for p in model.parameters())
+    loss.backward()
+    drawing = draw_dot(loss, model=model, cluster=True, show_contributions=True)
+    assert_no_two_things_overlap(rendered(drawing))
 
 
 @pytest.mark.parametrize("kind", KINDS)

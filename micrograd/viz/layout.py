@@ -48,6 +48,8 @@ BAND_GAP = 64.0  # between the bands of two layers, where their edges cross
 TITLE = 16.0  # height of a box's title
 PAD = 8.0  # space inside a box around what it holds
 ARROW = 8.0  # length of an arrowhead
+LABEL_FONTSIZE = 9.0  # an edge label's (the drawing's edge fontsize)
+LABEL_HEIGHT = 12.0  # an edge label's height, a line of LABEL_FONTSIZE with a little air
 
 
 @dataclass
@@ -136,7 +138,9 @@ class NetworkLayout:
         shared = self._shared = self._shared_inputs(
             list(bands[0].values()) if bands else [], shapes
         )
-        self._lanes: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+        # (tail, head) -> the lanes of an input into a neuron: (y, where it starts, where its
+        # label starts, where it ends), one for each time the input feeds that head
+        self._lanes: dict[tuple[str, str], list[tuple[float, float, float, float]]] = {}
         # edges with a path of their own: in an elementary neuron sum -> next + and
         # bias -> first +; a constant into its oval
         self._special: dict[tuple[str, str], str | float] = {}
@@ -157,6 +161,15 @@ class NetworkLayout:
         self._inputs_of: dict[str, list[str]] = {}  # head id -> the tails of its edges, in order
         for tail, head, _ in self.edges:
             self._inputs_of.setdefault(head, []).append(tail)
+        # Edge labels (show_contributions) each sit on a straight run of their own edge,
+        # near its tail: after a neuron's parameters, after its products and after its
+        # last sum, the edges run straight for `label_room` before they bend.
+        widest = max(
+            (_label_width(a["label"]) for _, _, a in self.edges if "label" in a), default=0
+        )
+        self.label_room = widest + 8.0 if widest else 0.0
+        # (tail, head) -> where the tail's straight run ends, and where its label starts
+        self._runs: dict[tuple[str, str], tuple[float, float]] = {}
 
         x = self._place_inputs(bands, shared)
         for band in bands:
@@ -281,12 +294,20 @@ class NetworkLayout:
             order = order[:5]
         centre: dict[str, float] = {}
         widths: dict[str, float] = {}
+        run_end: dict[str, tuple[float, float]] = {}  # after P, MV, SV: (end of run, label x)
         x = left + 2 * PAD
-        for name in order:
+        for k, name in enumerate(order):
+            if k:  # the gap after the column before, with room for labels after P, MV, SV
+                before = order[k - 1]
+                if before in ("P", "MV", "SV"):
+                    run_end[before] = (x + self.label_room if self.label_room else x + 4, x + 4)
+                    x += GAP + self.label_room
+                else:
+                    x += GAP * 0.75
             width = widths[name] = max((self.size[i][0] for i in columns[name]), default=0.0)
             centre[name] = x + width / 2
-            x += width + (GAP if name in ("P", "MV", "SV") else GAP * 0.75)
-        right = x - GAP * 0.75 + PAD
+            x += width
+        right = x + PAD
         # rows: each neuron's weights, one a row, then its bias
         blocks: list[tuple[int, NeuronPass, float, float]] = []
         height = 0.0
@@ -317,11 +338,13 @@ class NetworkLayout:
             for r, v in enumerate((*entry.neuron.w, entry.neuron.b)):
                 if v in ids:
                     self.position[ids[v]] = (centre["P"], row_y(r) + PARAMETER_DY)
-            gate = (left + PAD, centre["P"] + widths["P"] / 2 + 4)  # where lanes start and end
             if p.fused is not None:
                 self.position[f"{ids[p.fused]}op"] = (centre["A"], row_y((n - 1) / 2) + OP_DY)
                 self.position[ids[p.fused]] = (centre["AV"], row_y((n - 1) / 2) + OP_DY)
                 heads = [f"{ids[p.fused]}op"] * n
+                for v in (*entry.neuron.w, entry.neuron.b):
+                    if v in ids:
+                        self._runs[(ids[v], heads[0])] = run_end["P"]
             else:
                 for r, v in enumerate(p.products):
                     self.position[f"{ids[v]}op"] = (centre["M"], row_y(r) + OP_DY)
@@ -333,16 +356,32 @@ class NetworkLayout:
                 if p.activation is not None:
                     self.position[f"{ids[p.activation]}op"] = (centre["A"], row_y(n - 1) + OP_DY)
                     self.position[ids[p.activation]] = (centre["AV"], row_y(n - 1) + OP_DY)
+                    if p.sums:
+                        self._runs[(ids[p.sums[-1]], f"{ids[p.activation]}op")] = run_end["SV"]
                 heads = [f"{ids[v]}op" for v in p.products]
-                corridor = (centre["MV"] + widths["MV"] / 2 + centre["S"] - widths["S"] / 2) / 2
+                for v, head in zip(p.products, heads):
+                    weight = next(
+                        (w for w in entry.neuron.w if w in self.graph.operands_of(v)), None
+                    )
+                    if weight is not None:
+                        self._runs[(ids[weight], head)] = run_end["P"]
+                for v in p.sums:  # each product into the + that adds it
+                    for o in self.graph.operands_of(v):
+                        if o in p.products:
+                            self._runs[(ids[o], f"{ids[v]}op")] = run_end["MV"]
+                # the bias climbs to the first + in a corridor after the products' labels
+                corridor = (run_end["MV"][0] + centre["S"] - widths["S"] / 2) / 2
                 for before, after in zip(p.sums, p.sums[1:]):
                     self._special[(ids[before], f"{ids[after]}op")] = "chain"
                 bias = entry.neuron.b
                 if p.sums and bias in ids and bias in self.graph.operands_of(p.sums[0]):
                     self._special[(ids[bias], f"{ids[p.sums[0]]}op")] = corridor
+                    self._runs[(ids[bias], f"{ids[p.sums[0]]}op")] = run_end["P"]
             for r, (x, head) in enumerate(zip(p.inputs, heads)):
                 tail = self._input_id(p, r, x)
-                self._lanes.setdefault((tail, head), []).append((row_y(r) + LANE_DY, *gate))
+                end, label_x = run_end["P"]
+                lane = (row_y(r) + LANE_DY, left + PAD, label_x, end)
+                self._lanes.setdefault((tail, head), []).append(lane)
         return right + PAD
 
     def _input_id(self, p: NeuronPass, i: int, x) -> str:
@@ -441,7 +480,8 @@ class NetworkLayout:
                 y = max(y, bottom + ROW + 16)
                 bottom = y
                 self._place_unit(v, x if rightwards else x - width, width, y)
-            x = x + width + GAP if rightwards else x - width - GAP
+            step = width + GAP + self.label_room  # room for a label before the next column
+            x = x + step if rightwards else x - step
 
     def _unit_width(self, v) -> float:
         """Width of a node's box with its oval before it (a leaf: its box alone)."""
@@ -508,11 +548,13 @@ class NetworkLayout:
         sum steps down from each sum's box into the top of the next +, and the
         bias climbs to the first + between the products and the sums. Edges into
         the left side of one oval arrive spread along it, in the order of the
-        heights they come from.
+        heights they come from. A labelled edge gets its label's place (lp) too.
         """
         ovals = {s.id for s in self.shapes if s.kind == "oval"}
         lanes = {key: list(value) for key, value in self._lanes.items()}
         paths: list[list[tuple[float, float, str]]] = []
+        # edge index -> where its label goes first: (left end, y of the run it sits above)
+        spots: dict[int, tuple[float, float]] = {}
         spread: dict[str, list[int]] = {}  # head -> the edges that arrive on its left side
         for k, (tail, head, _) in enumerate(self.edges):
             tx, ty = self.position[tail]
@@ -521,22 +563,30 @@ class NetworkLayout:
             hw, hh = self.size[head]
             start = (tx + tw / 2, ty, "h")
             special = self._special.get((tail, head))
+            run = self._runs.get((tail, head))
+            if run is not None:  # straight on past its label first
+                spots[k] = (run[1] + self._dx, ty)
             if special == "chain":  # down from the sum's box into the top of the next +
                 paths.append([(tx - tw / 2 + 12, ty - th / 2, "v"), (hx, hy + hh / 2, "v")])
+                # its label just right of where it leaves the box, below the box
+                spots[k] = (tx - tw / 2 + 16, ty - th / 2 - LABEL_HEIGHT / 2 - 9)
                 continue
             if special == "drop":  # a constant, down into the top of its oval
                 paths.append([(tx, ty - th / 2, "v"), (hx, hy + hh / 2, "v")])
                 continue
             lane = lanes.get((tail, head))
+            path = [start]
+            if run is not None and self.label_room:
+                path.append((run[0] + self._dx, ty, "h"))
             if special is not None:  # the bias: up the corridor at x = special's value
                 corridor = float(special) + self._dx
-                paths.append([start, (corridor, ty + 10, "v"), (corridor, hy - 6, "v")])
+                path += [(corridor, ty + 10, "v"), (corridor, hy - 6, "v")]
             elif lane:  # y upwards now: flip the lane's height as the positions were
-                y, gate, past = lane.pop(0)
+                y, gate, label_x, lane_end = lane.pop(0)
                 ly = self._flip_y(y)
-                paths.append([start, (gate + self._dx, ly, "h"), (past + self._dx, ly, "h")])
-            else:
-                paths.append([start])
+                path += [(gate + self._dx, ly, "h"), (lane_end + self._dx, ly, "h")]
+                spots[k] = (label_x + self._dx, ly)
+            paths.append(path)
             spread.setdefault(head, []).append(k)
         for head, ks in spread.items():
             hx, hy = self.position[head]
@@ -553,13 +603,66 @@ class NetworkLayout:
                 else:
                     end = (hx - w / 2, hy + (h / 2 - 3) * math.sin(angle), "h")
                 paths[k].append(end)
-        return [
-            self._curve(path, "label" in attrs) for path, (_, _, attrs) in zip(paths, self.edges)
-        ]
+        routes = [self._curve(path) for path in paths]
+        self._place_labels(routes, spots)
+        return [{k: v for k, v in route.items() if k in ("pos", "lp")} for route in routes]
 
-    def _curve(self, path: list[tuple[float, float, str]], labelled: bool) -> dict[str, str]:
-        """Graphviz's pos (and lp) for a path through points with horizontal ("h") or
-        vertical ("v") tangents: smooth bends between them, an arrowhead at the end."""
+    def _place_labels(self, routes: list[dict], spots: dict[int, tuple[float, float]]) -> None:
+        """An lp for each labelled edge, where its label overlaps no node and no other label.
+
+        An edge with a run of its own (`spots`) has its label above that run. The
+        others try just before their head (the columns outside the network leave
+        room there), or first just after their tail where several labelled edges
+        arrive at one node and this one alone leaves its tail; then along the
+        curve, above it and below. Each takes the first place that is free.
+        """
+        taken = [self._extent(i) for i in self.position]
+        taken += [self._extent(f"{b.id}title") for b in self.boxes]
+        taken = [t for t in taken if t is not None]
+        labelled = [k for k, (_, _, a) in enumerate(self.edges) if "label" in a]
+        arrivals: dict[str, int] = {}  # head -> how many labelled edges arrive at it
+        departures: dict[str, int] = {}  # tail -> how many labelled edges leave it
+        for k in labelled:
+            tail, head, _ = self.edges[k]
+            arrivals[head] = arrivals.get(head, 0) + 1
+            departures[tail] = departures.get(tail, 0) + 1
+        # the edges with a place of their own first, so that no other edge takes it
+        for k in sorted(labelled, key=lambda k: k not in spots):
+            width = _label_width(self.edges[k][2]["label"])
+            points = routes[k].get("points")
+            candidates = []
+            if k in spots:
+                x, y = spots[k]
+                candidates.append((x + width / 2, y + LABEL_HEIGHT / 2 + 1))
+            if points:
+                (sx, sy), (ex, ey) = points[0], routes[k]["end"]
+                ends = [(ex - ARROW - 4 - width / 2, ey), (sx + 4 + width / 2, sy)]
+                tail, head, _ = self.edges[k]
+                if arrivals[head] > 1 and departures[tail] == 1:  # each after its own tail
+                    ends.reverse()
+                for x, y in ends:
+                    candidates += [(x, y + LABEL_HEIGHT / 2 + 1), (x, y - LABEL_HEIGHT / 2 - 1)]
+                for t in (0.5, 0.3, 0.7):
+                    x, y = _bezier(points[-4:], t)
+                    candidates += [(x, y + LABEL_HEIGHT / 2 + 1), (x, y - LABEL_HEIGHT / 2 - 1)]
+            if not candidates:
+                continue  # an edge Graphviz draws by itself: it places the label too
+            boxes = [_around(centre, width) for centre in candidates]
+            box = next((b for b in boxes if not _hits(b, taken)), boxes[0])
+            taken.append(box)
+            routes[k]["lp"] = f"{(box[0] + box[2]) / 2:.1f},{(box[1] + box[3]) / 2:.1f}"
+
+    def _extent(self, node_id: str) -> tuple[float, float, float, float] | None:
+        """(left, bottom, right, top) of a node that things must not cover; None for a box."""
+        if node_id.startswith(("layer", "neuron")) and not node_id.endswith("title"):
+            return None  # a box around a layer or neuron holds things
+        (x, y), (w, h) = self.position[node_id], self.size[node_id]
+        return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+    def _curve(self, path: list[tuple[float, float, str]]) -> dict:
+        """Graphviz's pos for a path through points with horizontal ("h") or vertical
+        ("v") tangents: smooth bends between them, an arrowhead at the end. Also, for
+        placing a label, the curve's control points and where its arrow ends."""
         sx, (ex, ey, et) = path[0][0], path[-1]
         if len(path) == 2 and et == "h" and ex - ARROW <= sx + 2:
             return {}  # backwards: Graphviz draws it straight
@@ -574,11 +677,28 @@ class NetworkLayout:
             first = (x0 + dx, y0) if t0 == "h" else (x0, y0 + dy)
             second = (x1 - dx, y1) if t1 == "h" else (x1, y1 - dy)
             points += [first, second, (x1, y1)]
-        route = {"pos": f"e,{ex:.1f},{ey:.1f} " + " ".join(f"{x:.1f},{y:.1f}" for x, y in points)}
-        if labelled:
-            lx, ly = _bezier(points[-4:], 0.6)
-            route["lp"] = f"{lx:.1f},{ly + 7:.1f}"
-        return route
+        pos = f"e,{ex:.1f},{ey:.1f} " + " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        return {"pos": pos, "points": points, "end": (ex, ey)}
+
+
+def _label_width(label: str) -> float:
+    """The width of an edge label, in points (generous, as text_width is)."""
+    return text_width(str(label), LABEL_FONTSIZE) + 4
+
+
+def _around(centre: tuple[float, float], width: float) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) of a label of `width` centred at `centre`."""
+    x, y = centre
+    return (x - width / 2, y - LABEL_HEIGHT / 2, x + width / 2, y + LABEL_HEIGHT / 2)
+
+
+def _hits(box: tuple[float, float, float, float], taken: list) -> bool:
+    """Whether `box` overlaps any of the boxes in `taken`."""
+    left, bottom, right, top = box
+    return any(
+        left < other_right and other_left < right and bottom < other_top and other_bottom < top
+        for other_left, other_bottom, other_right, other_top in taken
+    )
 
 
 def _layer_title(layer: int, count: int) -> str:
