@@ -8,6 +8,7 @@ right and y upwards, in inches.
 
 from __future__ import annotations
 
+import collections
 import random
 import shlex
 from dataclasses import dataclass
@@ -321,3 +322,26 @@ def test_cluster_draws_left_to_right_only():
     model = MLP(2, [2, 1], rng=random.Random(0))
     with pytest.raises(ValueError, match="rankdir must be 'LR'"):
         draw_dot(model([1.0, 2.0]), model=model, cluster=True, rankdir="TB")
+
+
+@pytest.mark.parametrize("kind", KINDS[1:])
+def test_the_bias_crosses_the_products_arrows_well_before_their_heads(kind):
+    # A crossing just before an arrowhead reads as a join: as if the bias fed that +.
+    _, _, _, picture = mlp_loss(**kind)
+    box = picture.box("layer 1 · neuron 0 (linear)")
+    inside = {i for i, p in picture.nodes.items() if p.inside(box)}
+    (bias,) = [i for i in inside if picture.nodes[i].label.startswith("b |")]
+    (climb,) = [points for tail, _, points in picture.edges if tail == bias]
+    # where it rises: the x that its vertical stretch's points share
+    corridor = collections.Counter(x for x, _ in climb).most_common(1)[0][0]
+    rising = [y for x, y in climb if x == corridor]
+    pluses = {i for i in inside if picture.nodes[i].label == "+"}
+    crossed = [
+        points
+        for tail, head, points in picture.edges
+        if head in pluses and tail != bias and points[0][0] < corridor < points[-1][0]
+        and min(rising) < points[-1][1] < max(rising)
+    ]  # fmt: skip
+    assert len(crossed) == 2  # the products of rows 1 and 2 (row 0's + is the bias's own)
+    for points in crossed:
+        assert points[-1][0] - corridor >= 2 * 8 / 72  # two arrowheads' length before the head

@@ -48,6 +48,7 @@ BAND_GAP = 64.0  # between the bands of two layers, where their edges cross
 TITLE = 16.0  # height of a box's title
 PAD = 8.0  # space inside a box around what it holds
 ARROW = 8.0  # length of an arrowhead
+CORRIDOR = 24.0  # extra room after an elementary neuron's products, where the bias climbs
 LABEL_FONTSIZE = 9.0  # an edge label's (the drawing's edge fontsize)
 LABEL_HEIGHT = 12.0  # an edge label's height, a line of LABEL_FONTSIZE with a little air
 
@@ -301,7 +302,8 @@ class NetworkLayout:
                 before = order[k - 1]
                 if before in ("P", "MV", "SV"):
                     run_end[before] = (x + self.label_room if self.label_room else x + 4, x + 4)
-                    x += GAP + self.label_room
+                    # after the products, room too for the bias to climb, well before the +
+                    x += GAP + self.label_room + (CORRIDOR if before == "MV" else 0)
                 else:
                     x += GAP * 0.75
             width = widths[name] = max((self.size[i][0] for i in columns[name]), default=0.0)
@@ -369,8 +371,10 @@ class NetworkLayout:
                     for o in self.graph.operands_of(v):
                         if o in p.products:
                             self._runs[(ids[o], f"{ids[v]}op")] = run_end["MV"]
-                # the bias climbs to the first + in a corridor after the products' labels
-                corridor = (run_end["MV"][0] + centre["S"] - widths["S"] / 2) / 2
+                # The bias climbs to the first + in a corridor after the products' labels,
+                # crossing each product's way into its + in the middle of a straight run, so
+                # that the crossing reads as one (just before an arrow, it looked like a join).
+                corridor = run_end["MV"][0] + CORRIDOR / 2
                 for before, after in zip(p.sums, p.sums[1:]):
                     self._special[(ids[before], f"{ids[after]}op")] = "chain"
                 bias = entry.neuron.b
