@@ -17,7 +17,7 @@ import pytest
 
 from micrograd.engine import Value
 from micrograd.nn import MLP, Layer, Neuron
-from micrograd.viz import draw_dot
+from micrograd.viz import draw_dot, step_through
 
 pytestmark = pytest.mark.usefixtures("renderer")
 
@@ -217,6 +217,17 @@ def test_no_two_things_overlap_with_every_edge_labelled(kind):
     _, _, _, picture = mlp_loss(**kind, show_contributions=True)
     assert len(picture.labels) == sum(1 for e in picture.edges if e[1].endswith("op")) - 2
     assert_no_two_things_overlap(picture)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_two_things_overlap_in_any_frame_of_a_step_through(kind):
+    model = MLP(2, [3, 1], activation="tanh", fused=kind["fused"], rng=random.Random(0))
+    loss = (model([Value(1.0, label="x0"), Value(-2.0, label="x1")]) - 1.0) ** 2
+    frames = step_through(
+        loss, model=model, cluster=True, expand=kind.get("expand", False), show_contributions=True
+    )
+    for frame in frames:
+        assert_no_two_things_overlap(rendered(frame.draw()))
 
 
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "elementary"])

@@ -19,6 +19,7 @@ from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.train import fit
 from micrograd.viz import step_through
+from micrograd.viz.drawing import draw_graph
 from micrograd.viz.player import player_html, write_atomically
 
 needs_renderer = pytest.mark.skipif(render.find_renderer() is None, reason="no renderer")
@@ -65,16 +66,60 @@ def test_labels_reach_the_page_as_text_not_markup():
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
 
 
+def placed(drawing) -> dict[str, tuple[float, float, float, float]]:
+    """node id -> (x, y, width, height) as rendered, in inches."""
+    plain = drawing.pipe(format="plain", encoding="utf-8")
+    return {
+        w[1]: tuple(map(float, w[2:6]))
+        for w in map(shlex.split, plain.splitlines())
+        if w[0] == "node"
+    }
+
+
+def frame_alone(steps, k: int):
+    """Frame k drawn on its own, laid out for its own numbers alone."""
+    sent = {step.node for step in steps.steps[:k]}
+    return draw_graph(steps.graph, steps.options, set(), steps.grads_at(k), sent)
+
+
+def cancelling(**options):
+    """a*12345 + a*(-12345): a's grad is -12345 part-way through, and 0 at the end."""
+    a = Value(1.0, label="a")
+    y = a * 12345 + a * (-12345)
+    y.label = "y"
+    return step_through(y, **options)
+
+
+def mlp_steps(**options):
+    model = MLP(2, [2, 1], rng=random.Random(0))
+    loss = (model([Value(1.0, label="x0"), Value(-2.0, label="x1")]) * 12345.0 - 1.0) ** 2
+    return step_through(loss, model=model, **options)
+
+
+FRAMES = [
+    pytest.param(small_steps, id="small"),
+    pytest.param(cancelling, id="cancelling"),
+    pytest.param(lambda: mlp_steps(cluster=True), id="cluster"),
+    pytest.param(lambda: mlp_steps(cluster=True, show_contributions=True), id="cluster-labelled"),
+]
+
+
 @needs_renderer
-def test_every_frame_puts_each_node_where_the_last_frame_has_it():
-    steps = small_steps()
+@pytest.mark.parametrize("make", FRAMES)
+def test_every_frame_puts_each_node_where_the_last_frame_has_it(make):
+    steps = make()
+    last = placed(steps.draw(len(steps) - 1))
+    assert all(placed(steps.draw(k)) == last for k in range(len(steps)))
 
-    def positions(k: int) -> dict[str, tuple[str, str]]:
-        plain = steps.draw(k).pipe(format="plain", encoding="utf-8")
-        return {w[1]: (w[2], w[3]) for w in map(shlex.split, plain.splitlines()) if w[0] == "node"}
 
-    last = positions(len(steps) - 1)
-    assert all(positions(k) == last for k in range(len(steps)))
+@needs_renderer
+@pytest.mark.parametrize("make", FRAMES)
+def test_every_frames_boxes_are_as_wide_as_its_own_numbers_need(make):
+    steps = make()
+    for k in range(len(steps)):
+        alone = placed(frame_alone(steps, k))
+        for node, (_, _, width, _) in placed(steps.draw(k)).items():
+            assert width >= alone[node][2] - 0.01, (k, node)
 
 
 @needs_renderer

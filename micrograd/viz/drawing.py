@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 from micrograd.engine import Value, topological_order
 from micrograd.render import Drawing
@@ -30,7 +30,15 @@ from micrograd.viz.text import (
     record_label,
 )
 
-__all__ = ["draw_dot", "DrawOptions", "TracedGraph", "draw_graph", "plain_grad", "FrozenLayout"]
+__all__ = [
+    "draw_dot",
+    "DrawOptions",
+    "TracedGraph",
+    "draw_graph",
+    "Layout",
+    "fixed_layout",
+    "plain_grad",
+]
 
 _RANKDIRS = ("LR", "TB", "RL", "BT")
 
@@ -271,22 +279,100 @@ class TracedGraph:
         }
 
 
+# Where a drawing's nodes and edges go, worked out from another drawing of the same graph:
+# the frames of a step-through are all drawn where one of them was laid out.
+Layout = Union[FrozenLayout, NetworkLayout]
+
+
 def draw_graph(
     graph: TracedGraph,
     options: DrawOptions,
     highlight: set[Value],
     grads: Mapping[Value, float] | None = None,
     sent: set[Value] | None = None,
-    frozen: FrozenLayout | None = None,
+    layout: Layout | None = None,
 ) -> Drawing:
     """The DOT drawing of `graph`.
 
     For a frame part-way through a backward pass, `grads` (node -> grad) stands in
     for each node's .grad, and only the nodes in `sent` have passed theirs on;
-    `frozen`, the layout of another drawing of the same graph, puts every node and
-    edge where it was there.
+    `layout` (see fixed_layout) puts every node and edge where it is there.
+    """
+    shapes, edges = _shapes_and_edges(graph, options, highlight, grads, sent)
+    if options.cluster:
+        if not isinstance(layout, NetworkLayout):
+            layout = NetworkLayout(graph, shapes, edges)
+        return _network_drawing(options, shapes, edges, layout)
+    return _dot_drawing(
+        options, shapes, edges, layout if isinstance(layout, FrozenLayout) else None
+    )
+
+
+def _dot_drawing(
+    options: DrawOptions,
+    shapes: list[Shape],
+    edges: list[tuple[str, str, dict[str, str]]],
+    frozen: FrozenLayout | None,
+) -> Drawing:
+    """The drawing laid out by Graphviz's dot, or drawn where `frozen` has every node and edge."""
+    drawing = Drawing(format=options.format)
+    if frozen is not None:
+        drawing.engine, drawing.neato_no_op = "neato", 2  # draw where `frozen` says
+    drawing.attr(rankdir=options.rankdir)
+    # At most one pass per node of dot's x-positioning (network simplex): a Value reused
+    # across many ranks made it run for minutes (181 Values: 582 s, now 5 s); drawings
+    # of ordinary graphs converge well within the cap.
+    drawing.attr(nslimit="1")
+    drawing.attr("node", shape="record", fontsize="11")
+    drawing.attr("edge", fontsize="9")
+    if options.color_grad:
+        drawing.attr(label=dot_label(_LEGEND), fontsize="10")
+    across = options.rankdir in ("LR", "RL")
+    for shape in shapes:
+        place = frozen.node_attrs(shape.id) if frozen is not None else {}
+        drawing.node(shape.id, _dot_label_of(shape, across), **{**shape.style, **place})
+    seen: dict[tuple[str, str], int] = {}
+    for tail, head, attrs in edges:
+        nth = seen[(tail, head)] = seen.get((tail, head), -1) + 1
+        place = frozen.edge_attrs(tail, head, nth, "label" in attrs) if frozen else {}
+        drawing.edge(tail, head, **{**attrs, **place})
+    return drawing
+
+
+def fixed_layout(
+    graph: TracedGraph,
+    options: DrawOptions,
+    grads: Mapping[Value, float],
+    sent: set[Value],
+    box_grads: Mapping[Node, float],
+) -> Layout:
+    """The layout of the drawing with these `grads` and `sent`, its boxes sized as if they
+    showed `box_grads`, to draw other drawings of the graph in its places.
+
+    A network-shaped drawing (cluster=True) is laid out here; any other by
+    Graphviz's dot, which needs a renderer (graphviz.ExecutableNotFound without).
+    """
+    shapes, edges = _shapes_and_edges(graph, options, set(), grads, sent, box_grads)
+    if options.cluster:
+        return NetworkLayout(graph, shapes, edges)
+    return FrozenLayout(_dot_drawing(options, shapes, edges, None))
+
+
+def _shapes_and_edges(
+    graph: TracedGraph,
+    options: DrawOptions,
+    highlight: set[Value],
+    grads: Mapping[Value, float] | None,
+    sent: set[Value] | None,
+    box_grads: Mapping[Node, float] | None = None,
+) -> tuple[list[Shape], list[tuple[str, str, dict[str, str]]]]:
+    """What a drawing of `graph` draws: each node's shape, and each edge, in order.
+
+    The gradients are `grads` (see draw_graph); the boxes show `box_grads` instead
+    when given (to size them for numbers they show in other frames).
     """
     grad_of = graph.grads(grads, sent)
+    box_grad_of = grad_of if box_grads is None else box_grads.__getitem__
     missing = highlight - graph.ids.keys()
     if missing:
         raise ValueError(f"highlight: {next(iter(missing))!r} is not in the graph being drawn")
@@ -306,7 +392,7 @@ def draw_graph(
             style.update(style="filled", fillcolor=_gradient_color(grad_of(v), largest))
         if v in highlight:
             style.update(_HIGHLIGHT_STYLE)
-        fields = _record_fields(graph.names[v], v.data, grad_of(v), options)
+        fields = _record_fields(graph.names[v], v.data, box_grad_of(v), options)
         shapes.append(Shape(node_id, "record", fields, style))
         if v.is_leaf():
             continue
@@ -341,41 +427,17 @@ def draw_graph(
                     attrs["color"] = attrs["fontcolor"] = "#{:02x}{:02x}{:02x}".format(*rgb)
             edges.append((graph.ids[operand], f"{node_id}op", attrs))
         edges.append((f"{node_id}op", node_id, {}))
-
-    if options.cluster:
-        return _network_drawing(graph, options, shapes, edges)
-    drawing = Drawing(format=options.format)
-    if frozen is not None:
-        drawing.engine, drawing.neato_no_op = "neato", 2  # draw where `frozen` says
-    drawing.attr(rankdir=options.rankdir)
-    # At most one pass per node of dot's x-positioning (network simplex): a Value reused
-    # across many ranks made it run for minutes (181 Values: 582 s, now 5 s); drawings
-    # of ordinary graphs converge well within the cap.
-    drawing.attr(nslimit="1")
-    drawing.attr("node", shape="record", fontsize="11")
-    drawing.attr("edge", fontsize="9")
-    if options.color_grad:
-        drawing.attr(label=dot_label(_LEGEND), fontsize="10")
-    across = options.rankdir in ("LR", "RL")
-    for shape in shapes:
-        place = frozen.node_attrs(shape.id) if frozen is not None else {}
-        drawing.node(shape.id, _dot_label_of(shape, across), **{**shape.style, **place})
-    seen: dict[tuple[str, str], int] = {}
-    for tail, head, attrs in edges:
-        nth = seen[(tail, head)] = seen.get((tail, head), -1) + 1
-        place = frozen.edge_attrs(tail, head, nth, "label" in attrs) if frozen else {}
-        drawing.edge(tail, head, **{**attrs, **place})
-    return drawing
+    return shapes, edges
 
 
 def _network_drawing(
-    graph: TracedGraph,
     options: DrawOptions,
     shapes: list[Shape],
     edges: list[tuple[str, str, dict[str, str]]],
+    layout: NetworkLayout,
 ) -> Drawing:
-    """The drawing shaped like the network: every node placed by NetworkLayout, edges too."""
-    layout = NetworkLayout(graph, shapes, edges)
+    """The drawing shaped like the network: every node and edge where `layout` has it."""
+    shapes, edges = layout.drawn(shapes, edges)
     drawing = Drawing(format=options.format, engine="neato")
     drawing.neato_no_op = 2  # every node and edge has its position: draw them there
     # edges first, so that boxes and titles are drawn over them and stay readable
@@ -397,10 +459,10 @@ def _network_drawing(
             fontsize=_BOX_STYLES[box.kind]["fontsize"],
             **layout.node_attrs(f"{box.id}title"),
         )
-    for shape in layout.shapes:
+    for shape in shapes:
         attrs = {**shape.style, **layout.node_attrs(shape.id)}
         drawing.node(shape.id, _dot_label_of(shape, across=False), **attrs)
-    for tail, head, attrs in layout.routed_edges():
+    for tail, head, attrs in layout.routed_edges(edges):
         drawing.edge(tail, head, **attrs)
     return drawing
 

@@ -20,7 +20,16 @@ import graphviz
 
 from micrograd.engine import BackwardStep, Value, backward_steps
 from micrograd.render import Drawing, inline_svg
-from micrograd.viz.drawing import DrawOptions, FrozenLayout, TracedGraph, draw_graph, plain_grad
+from micrograd.viz.drawing import (
+    DrawOptions,
+    Layout,
+    TracedGraph,
+    draw_graph,
+    fixed_layout,
+    plain_grad,
+)
+from micrograd.viz.layout import text_width
+from micrograd.viz.neurons import Node, Part
 from micrograd.viz.player import gif_bytes, player_html, write_atomically
 from micrograd.viz.text import format_number, formula
 from micrograd.viz.widget import step_widget
@@ -111,8 +120,8 @@ class StepThrough(Sequence[Frame]):
         self._start = start
         self._widget = widget
         self._html: dict[int, str] = {}  # frames rendered so far, for the widget
-        self._frozen: FrozenLayout | None = None
-        self._frozen_known = False  # whether _frozen has been worked out yet
+        self._layout: Layout | None = None  # where every frame is drawn, once worked out
+        self._layout_known = False
 
     def __len__(self) -> int:
         return len(self.steps) + 1
@@ -147,23 +156,50 @@ class StepThrough(Sequence[Frame]):
         current = self.steps[index - 1].node if index else self.graph.root
         sent = {step.node for step in self.steps[:index]}
         grads = self.grads_at(index)
-        return draw_graph(self.graph, self.options, {current}, grads, sent, self._layout())
+        return draw_graph(self.graph, self.options, {current}, grads, sent, self._frame_layout())
 
-    def _layout(self) -> FrozenLayout | None:
-        """The layout of the last frame, which has every edge label, worked out once.
+    def _frame_layout(self) -> Layout | None:
+        """Where every frame puts each node and edge, worked out once.
 
-        A network-shaped drawing (cluster=True) places its nodes itself, the same in
-        every frame; without a renderer, frames show their DOT source and need none.
+        It is the layout of the last frame, which has every edge label, with each
+        box sized for the widest gradient it shows in any frame, so that no frame's
+        numbers outgrow their box. Without a renderer, frames show their DOT source
+        and need no layout (None).
         """
-        if not self._frozen_known:
-            self._frozen_known = True
-            if not self.options.cluster:
-                last = len(self) - 1
-                sent = {step.node for step in self.steps}
-                drawing = draw_graph(self.graph, self.options, set(), self.grads_at(last), sent)
-                with contextlib.suppress(graphviz.ExecutableNotFound):
-                    self._frozen = FrozenLayout(drawing)
-        return self._frozen
+        if not self._layout_known:
+            self._layout_known = True
+            last, sent = self.grads_at(len(self) - 1), {step.node for step in self.steps}
+            with contextlib.suppress(graphviz.ExecutableNotFound):
+                self._layout = fixed_layout(
+                    self.graph, self.options, last, sent, box_grads=self._widest_grads()
+                )
+        return self._layout
+
+    def _widest_grads(self) -> dict[Node, float]:
+        """Each node's gradient that takes the most room written out, over all the frames."""
+        widest: dict[Node, float] = {}
+        room: dict[Node, float] = {}
+
+        def consider(node: Node, grad: float) -> None:
+            width = text_width(format_number(grad, 4), 11)
+            if width > room.get(node, -1.0):
+                widest[node], room[node] = grad, width
+
+        parts: dict[Value, list[Part]] = {}  # fused node -> its Parts, when drawn expanded
+        for node in self.graph.order:
+            if isinstance(node, Part):
+                parts.setdefault(node.origin, []).append(node)
+                consider(node, 0.0)  # its grad until its fused node passes it on
+        grads = dict(self._start)
+        for node, grad in grads.items():
+            consider(node, grad)
+        for step in self.steps:
+            for part in parts.get(step.node, ()):
+                consider(part, 0.0 + part.slope * grads[step.node])
+            for update in step.updates:
+                grads[update.parent] = update.total
+                consider(update.parent, update.total)
+        return widest
 
     def caption(self, index: int) -> str:
         """Frame `index` in words: the node, its grad, and what each parent receives."""

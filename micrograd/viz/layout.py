@@ -145,11 +145,9 @@ class NetworkLayout:
         # edges with a path of their own: in an elementary neuron sum -> next + and
         # bias -> first +; a constant into its oval
         self._special: dict[tuple[str, str], str | float] = {}
-        replaced = {old for old in shared if old in self.size}
-        self.shapes = [s for s in shapes if s.id not in replaced] + list(shared.values())
+        self.shapes, self.edges = self.drawn(shapes, edges)
         for new in shared.values():
             self.size[new.id] = _size(new)
-        self.edges = [(shared[t].id if t in shared else t, h, a) for t, h, a in edges]
         # a fused neuron's oval grows with its inputs, to spread their arrows
         for p in passes.values():
             if p.fused is not None:
@@ -188,9 +186,28 @@ class NetworkLayout:
         w, h = self.size[node_id]
         return {"pos": f"{x:.1f},{y:.1f}", "width": f"{w / 72:.3f}", "height": f"{h / 72:.3f}"}
 
-    def routed_edges(self) -> list[tuple[str, str, dict[str, str]]]:
-        """Every edge with its attributes and its curve (pos, and lp for a label)."""
-        return [(t, h, {**a, **r}) for (t, h, a), r in zip(self.edges, self._routes)]
+    def drawn(
+        self, shapes: Sequence[Shape], edges: Sequence[tuple[str, str, dict[str, str]]]
+    ) -> tuple[list[Shape], list[tuple[str, str, dict[str, str]]]]:
+        """The shapes and edges of a drawing of this graph (this one's, or another frame's,
+        which differ only in text) as drawn here: plain-number inputs of the first layer
+        replaced by the shared nodes of the inputs column."""
+        shared = self._shared
+        drawn_shapes = [s for s in shapes if s.id not in shared] + list(
+            {id(new): new for new in shared.values()}.values()  # each shared node once
+        )
+        drawn_edges = [(shared[t].id if t in shared else t, h, a) for t, h, a in edges]
+        return drawn_shapes, drawn_edges
+
+    def routed_edges(
+        self, edges: Sequence[tuple[str, str, dict[str, str]]]
+    ) -> list[tuple[str, str, dict[str, str]]]:
+        """`edges` (as drawn(): this layout's, or another frame's in the same order) with
+        their curves: pos, and lp for those with a label."""
+        return [
+            (t, h, {**a, **{k: v for k, v in r.items() if k != "lp" or "label" in a}})
+            for (t, h, a), r in zip(edges, self._routes)
+        ]
 
     # ---- the parts of the picture ----------------------------------------------------------------
 
