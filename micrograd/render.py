@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "RenderTimeout",
     "inline_svg",
+    "message_bundle",
     "source_with_hint",
 ]
 
@@ -225,19 +226,26 @@ class Drawing(graphviz.Digraph):
         except graphviz.ExecutableNotFound:
             return source_with_hint(self.source)
         except RenderTimeout as error:
-            return {"text/plain": str(error), "text/html": f"<pre>{html.escape(str(error))}</pre>"}
+            return message_bundle(str(error))
+
+
+def message_bundle(text: str) -> dict[str, str]:
+    """A Jupyter mimebundle that shows `text` instead of a picture (and, in HTML, as is)."""
+    return {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
 
 
 def source_with_hint(source: str) -> dict[str, str]:
     """A Jupyter mimebundle showing DOT source under the install hint, for no renderer."""
-    text = f"No renderer: {INSTALL_HINT}.\n\n{source}"
-    return {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
+    return message_bundle(f"No renderer: {INSTALL_HINT}.\n\n{source}")
 
 
 def inline_svg(drawing: Drawing) -> str:
-    """The drawing as an inline <svg> element for a web page, or its source and the install hint."""
+    """The drawing as an inline <svg> element for a web page; without a renderer, its
+    source and the install hint; past its time limit, the message saying so."""
     try:
         svg = drawing.pipe(format="svg", encoding="utf-8")
     except graphviz.ExecutableNotFound:
         return source_with_hint(drawing.source)["text/html"]
+    except RenderTimeout as error:
+        return message_bundle(str(error))["text/html"]
     return svg[svg.find("<svg") :]

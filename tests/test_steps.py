@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import shlex
+import stat
 import sys
 import time
 
@@ -233,6 +235,53 @@ def test_a_frame_displays_as_its_drawing_in_jupyter(monkeypatch):
     loss, _, _ = small_graph()
     bundle = step_through(loss)[1]._repr_mimebundle_()
     assert "digraph {" in bundle["text/plain"]
+
+
+@pytest.fixture
+def slow_first_rendering(monkeypatch, tmp_path):
+    """A renderer whose first run never finishes (stopped after 0.5 s); later runs render."""
+    real = render.find_renderer()
+    if real is None:
+        pytest.skip("no renderer is installed")
+    marker, program = tmp_path / "ran-once", tmp_path / "slow-once-dot"
+    program.write_text(
+        f"#!{sys.executable}\nimport os, sys, time\n"
+        f"if not os.path.exists({str(marker)!r}):\n"
+        f"    open({str(marker)!r}, 'w').close()\n"
+        f"    time.sleep(60)\n"
+        f"os.execv({real!r}, [{real!r}, *sys.argv[1:]])\n"
+    )
+    program.chmod(program.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setattr(render, "find_dot", lambda: str(program))
+    monkeypatch.setattr(render.Drawing, "timeout", 0.5)
+
+
+def plain_positions(drawing) -> dict[str, tuple[str, str]]:
+    plain = drawing.pipe(format="plain", encoding="utf-8")
+    return {w[1]: (w[2], w[3]) for w in map(shlex.split, plain.splitlines()) if w[0] == "node"}
+
+
+def test_a_frame_whose_layout_timed_out_shows_the_message_and_later_frames_share_a_layout(
+    slow_first_rendering,
+):
+    loss, _, _ = small_graph()
+    frames = step_through(loss)
+    bundle = frames[1]._repr_mimebundle_()  # laying out the frames times out
+    assert bundle["text/plain"].startswith("rendering took longer than 0.5 s")
+    assert "rendering took longer" in bundle["text/html"]
+    last = plain_positions(frames[len(frames) - 1].draw())
+    assert all(plain_positions(frame.draw()) == last for frame in frames)
+
+
+def test_a_frame_whose_layout_timed_out_is_the_message_in_the_player(slow_first_rendering):
+    loss, _, _ = small_graph()
+    frames = step_through(loss)
+    assert frames.frame_html(1).startswith("<pre>rendering took longer than 0.5 s")
+    assert frames.frame_html(1).startswith("<svg")  # rendered once the renderer recovers
+
+
+def test_inline_svg_of_a_drawing_that_times_out_is_the_message(slow_first_rendering):
+    assert render.inline_svg(Value(1.0).draw()).startswith("<pre>rendering took longer")
 
 
 # ---- step_through without ipywidgets ----------------------------------------------------

@@ -10,7 +10,6 @@ them into frames to draw and words to read.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from typing import Any, overload
 import graphviz
 
 from micrograd.engine import BackwardStep, Value, backward_steps
-from micrograd.render import Drawing, inline_svg
+from micrograd.render import Drawing, RenderTimeout, inline_svg, message_bundle
 from micrograd.viz.drawing import (
     DrawOptions,
     Layout,
@@ -97,7 +96,13 @@ class Frame:
         return self._owner.draw(self.index)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        return self.draw()._repr_mimebundle_(include, exclude, **kwargs)
+        """What Jupyter shows: the drawing, or, if laying out the frames took too long,
+        the message saying so (as a Drawing shows its own rendering's)."""
+        try:
+            drawing = self.draw()
+        except RenderTimeout as error:
+            return message_bundle(str(error))
+        return drawing._repr_mimebundle_(include, exclude, **kwargs)
 
     def __repr__(self) -> str:
         return f"<Frame {self.index} of {len(self._owner)}: {self.caption.splitlines()[0]}>"
@@ -164,15 +169,18 @@ class StepThrough(Sequence[Frame]):
         It is the layout of the last frame, which has every edge label, with each
         box sized for the widest gradient it shows in any frame, so that no frame's
         numbers outgrow their box. Without a renderer, frames show their DOT source
-        and need no layout (None).
+        and need no layout (None). Laying them out can take too long (RenderTimeout):
+        then the next frame drawn tries again.
         """
         if not self._layout_known:
-            self._layout_known = True
             last, sent = self.grads_at(len(self) - 1), {step.node for step in self.steps}
-            with contextlib.suppress(graphviz.ExecutableNotFound):
+            try:  # a RenderTimeout or renderer error propagates: the next frame tries again
                 self._layout = fixed_layout(
                     self.graph, self.options, last, sent, box_grads=self._widest_grads()
                 )
+            except graphviz.ExecutableNotFound:
+                return None  # and once a renderer is installed, the next frame lays them out
+            self._layout_known = True
         return self._layout
 
     def _widest_grads(self) -> dict[Node, float]:
@@ -229,10 +237,18 @@ class StepThrough(Sequence[Frame]):
         return "\n".join([head, *(self.caption(i) for i in range(len(self)))])
 
     def frame_html(self, index: int) -> str:
-        """Frame `index` as inline SVG (or its DOT source and the install hint), cached."""
-        if index not in self._html:
-            self._html[index] = inline_svg(self.draw(index))
-        return self._html[index]
+        """Frame `index` as inline SVG, kept for the next time it is shown. Without a
+        renderer, its DOT source and the install hint; past the time limit, the message
+        saying so: neither is kept, so that asked again, it tries again."""
+        if index in self._html:
+            return self._html[index]
+        try:
+            picture = inline_svg(self.draw(index))
+        except RenderTimeout as error:  # laying out the frames took too long
+            return message_bundle(str(error))["text/html"]
+        if picture.startswith("<svg"):
+            self._html[index] = picture
+        return picture
 
     def to_html(self, full_page: bool = False, seconds_per_frame: float = 1.0) -> str:
         """The frames as a player that needs no kernel: every frame's picture and caption,
