@@ -102,6 +102,23 @@ def test_given_a_root_after_backward_each_unit_shows_its_gradient():
     assert nodes["n3_0"][2] == format_number(out.data, 2)
 
 
+@pytest.mark.usefixtures("renderer")
+def test_given_a_root_before_backward_each_unit_shows_its_output_and_no_gradient():
+    net = model()
+    loss = (net([Value(0.5), Value(-1.5)]) - 1.0) ** 2
+    drawing = draw_network(net, root=loss)
+    nodes = placed(drawing)
+    assert not [i for i in nodes if i.endswith("grad")]  # not "grad 0.00" everywhere
+    assert nodes["n1_0"][2] != ""  # the outputs are known
+    assert "grad = d root / d unit" not in drawing.source
+    assert "root.backward()" in drawing.source  # the legend says how to see them
+
+
+def test_a_root_not_computed_by_the_model_is_a_value_error():
+    with pytest.raises(ValueError, match="root was not computed by this model"):
+        draw_network(model(), root=Value(2.0) * 3)
+
+
 def test_a_lone_neuron_is_one_unit_after_its_inputs():
     drawing = draw_network(Neuron(3, rng=random.Random(0)), x=[1.0, 2.0, 3.0])
     assert [(t, h) for t, h, _ in edges(drawing)] == [

@@ -46,8 +46,9 @@ def draw_network(
 
     - x: inputs to run the model on (under no_grad): each unit shows its output.
     - root: instead of x, a Value computed from one forward pass of `model` (its
-      output, or a loss): each unit shows its output in that pass and its .grad,
-      d root / d unit, once root.backward() has run.
+      output, or a loss): each unit shows its output in that pass and, once
+      root.backward() has run (root.grad is then 1), its .grad, d root / d unit.
+      Before that, no unit shows a grad, and the legend says how to see them.
     Displays itself in Jupyter; `.render("net")` writes net.svg (in `format`).
     """
     neurons = model_neurons(model)
@@ -75,6 +76,8 @@ def draw_network(
         legend += "; in each unit: its output"
     if grads:
         legend += "; grad = d root / d unit"
+    elif root is not None:
+        legend += "; run root.backward() to see each unit's grad"
     drawing.attr(label=dot_label(legend), fontsize="10", labelloc="b")
     drawing.attr("node", shape="circle", fixedsize="true", width=f"{UNIT / 72:.3f}")
     drawing.attr("node", style="filled", fillcolor="white", fontsize="9")
@@ -173,6 +176,13 @@ def _trace(root: Value, neurons: list[ModelNeuron], n_inputs: int):
                 f"{neurons[k].title.split(' (')[0]} computes {count} times in root's graph "
                 f"(a batch?): pass the output or loss of one example"
             )
+    if all(p.neuron is None for p in passes):
+        raise ValueError(
+            "draw_network: root was not computed by this model (none of its neurons is in "
+            "root's graph): pass the output, or a loss, of a forward pass through it"
+        )
+    # backward() sets root.grad to 1: until then every grad is 0, which would be untrue
+    backward_ran = (root.grad.data if isinstance(root.grad, Value) else root.grad) != 0
     outputs: dict[int, float] = {}
     grads: dict[Any, float] = {}
     inputs: list = [None] * n_inputs
@@ -182,10 +192,11 @@ def _trace(root: Value, neurons: list[ModelNeuron], n_inputs: int):
         neuron = neurons[p.neuron].neuron
         out = p.output
         outputs[id(neuron)] = out.data
-        grads[id(neuron)] = out.grad.data if isinstance(out.grad, Value) else out.grad
+        if backward_ran:
+            grads[id(neuron)] = out.grad.data if isinstance(out.grad, Value) else out.grad
         if neurons[p.neuron] is neurons[0] or neurons[p.neuron].layer == neurons[0].layer:
             for i, x in enumerate(p.inputs):
                 inputs[i] = x.data if isinstance(x, Value) else x
-                if isinstance(x, Value):
+                if isinstance(x, Value) and backward_ran:
                     grads[("x", i)] = x.grad.data if isinstance(x.grad, Value) else x.grad
     return inputs, outputs, grads
