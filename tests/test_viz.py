@@ -175,6 +175,19 @@ def test_a_plain_number_operand_is_a_small_grey_node_feeding_the_op():
     assert ("v1c1", "v1op") in edges(drawing)
 
 
+@pytest.mark.usefixtures("renderer")
+@pytest.mark.parametrize("number", [2, -12345, 0.333333])
+def test_the_arrow_from_a_plain_number_starts_at_the_number(number):
+    x = Value(3.0, label="x")
+    plain = draw_dot(x * number).pipe(format="plain", encoding="utf-8").splitlines()
+    (node,) = [line.split() for line in plain if line.startswith("node v1c1 ")]
+    (edge,) = [line.split() for line in plain if line.startswith("edge v1c1 ")]
+    centre, width, text = float(node[2]), float(node[4]), node[6]
+    generous = (len(text) * 0.64 * 10 + 6) / 72  # the text at 10 points, and 3 points each side
+    assert width <= generous  # a plaintext node is at least 0.75 in wide: arrows start far off
+    assert float(edge[4]) <= centre + width / 2 + 2 / 72
+
+
 def test_constants_are_written_compactly_to_six_significant_digits():
     x = Value(3.0, label="x")
     assert label(nodes(draw_dot(x / 3.0))["v1c1"]) == "3"
