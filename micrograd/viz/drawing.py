@@ -38,13 +38,18 @@ __all__ = [
     "Layout",
     "fixed_layout",
     "plain_grad",
+    "INPUT_STYLE",
+    "PARAMETER_STYLE",
+    "POSITIVE_RGB",
+    "NEGATIVE_RGB",
 ]
 
 _RANKDIRS = ("LR", "TB", "RL", "BT")
 
-# Styles, as Graphviz attributes. Inputs and parameters differ by fill and border.
-_INPUT_STYLE = {"style": "filled", "fillcolor": "#e0f2fe", "color": "#0369a1", "penwidth": "1.5"}
-_PARAMETER_STYLE = {
+# Styles, as Graphviz attributes (draw_network's units take their colours from these).
+# Inputs and parameters differ by fill and border.
+INPUT_STYLE = {"style": "filled", "fillcolor": "#e0f2fe", "color": "#0369a1", "penwidth": "1.5"}
+PARAMETER_STYLE = {
     "style": "filled",
     "fillcolor": "#fef3c7",
     "color": "#b45309",
@@ -70,8 +75,8 @@ _CONSTANT_STYLE = {
     "fontcolor": "#4b5563",
 }
 _HIGHLIGHT_STYLE = {"color": "#c026d3", "penwidth": "3"}
-_POSITIVE_RGB = (33, 102, 172)  # blue: increasing this node increases the root
-_NEGATIVE_RGB = (178, 24, 43)  # red: increasing this node decreases the root
+POSITIVE_RGB = (33, 102, 172)  # blue: increasing this node increases the root
+NEGATIVE_RGB = (178, 24, 43)  # red: increasing this node decreases the root
 _NAN_COLOR = "#d1d5db"
 _BOX_STYLES = {  # the boxes around a layer and around each neuron, in a network-shaped drawing
     "layer": {"style": "dashed", "color": "#6b7280", "fontsize": "11"},
@@ -397,7 +402,7 @@ def _shapes_and_edges(
         node_id = graph.ids[v]
         style: dict[str, str] = {}
         if v.is_leaf():
-            style.update(_PARAMETER_STYLE if v in graph.parameters else _INPUT_STYLE)
+            style.update(PARAMETER_STYLE if v in graph.parameters else INPUT_STYLE)
         if options.color_grad:
             style.update(style="filled", fillcolor=_gradient_color(grad_of(v), largest))
         if v in highlight:
@@ -433,7 +438,7 @@ def _shapes_and_edges(
                 contribution = local * grad_of(v)
                 attrs["label"] = dot_label(format_number(contribution))
                 if options.color_grad and contribution != 0 and not math.isnan(contribution):
-                    rgb = _POSITIVE_RGB if contribution > 0 else _NEGATIVE_RGB
+                    rgb = POSITIVE_RGB if contribution > 0 else NEGATIVE_RGB
                     attrs["color"] = attrs["fontcolor"] = "#{:02x}{:02x}{:02x}".format(*rgb)
             edges.append((graph.ids[operand], f"{node_id}op", attrs))
         edges.append((f"{node_id}op", node_id, {}))
@@ -510,6 +515,6 @@ def _gradient_color(grad: float, largest: float) -> str:
         return "#ffffff"
     # sqrt, so that small gradients still show; at most 80% of the way, so text stays legible
     strength = 0.8 * (1.0 if math.isinf(grad) else min(1.0, abs(grad) / largest) ** 0.5)
-    rgb = _POSITIVE_RGB if grad > 0 else _NEGATIVE_RGB
+    rgb = POSITIVE_RGB if grad > 0 else NEGATIVE_RGB
     r, g, b = (round(255 + (c - 255) * strength) for c in rgb)
     return f"#{r:02x}{g:02x}{b:02x}"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from micrograd.engine import Value
-from micrograd.viz.neurons import NeuronPass, Part
+from micrograd.viz.neurons import NeuronPass, Part, layer_title, one_pass_each
 from micrograd.viz.text import format_constant
 
 # one layer's passes, by the index of their neuron in graph.neurons
@@ -130,7 +130,7 @@ class NetworkLayout:
         self.boxes: list[Box] = []
         self.position: dict[str, tuple[float, float]] = {}
         self.size = {shape.id: _size(shape) for shape in shapes}
-        passes = self._one_pass_per_neuron(graph.passes)
+        passes = one_pass_each(graph.passes, graph.neurons, "cluster=True")
         self._in_pass = {graph.ids[n]: p for p in passes.values() for n in p.nodes()}
         layers: dict[Any, Band] = {}
         for k, p in passes.items():
@@ -210,23 +210,6 @@ class NetworkLayout:
         ]
 
     # ---- the parts of the picture ----------------------------------------------------------------
-
-    def _one_pass_per_neuron(self, passes: list[NeuronPass]) -> dict[int, NeuronPass]:
-        """Each model neuron's pass, by its index in graph.neurons, in that order."""
-        seen: dict[int, int] = {}
-        for p in passes:
-            if p.neuron is not None:
-                seen[p.neuron] = seen.get(p.neuron, 0) + 1
-        for k, count in seen.items():
-            if count > 1:
-                raise ValueError(
-                    f"cluster=True draws one forward pass through the model, but "
-                    f"{self.graph.neurons[k].title.split(' (')[0]} computes {count} times "
-                    f"in this graph (a batch?): draw the output or loss of one example"
-                )
-        return dict(
-            sorted(((p.neuron, p) for p in passes if p.neuron is not None), key=lambda kp: kp[0])
-        )
 
     def _shared_inputs(self, first_band: list[NeuronPass], shapes) -> dict[str, Shape]:
         """Constant-operand node id -> the shared node "x[i] = c" of the first layer's input i."""
@@ -340,7 +323,7 @@ class NetworkLayout:
         layer = self.graph.neurons[next(iter(band))].layer
         if layer is not None:
             self.boxes.append(
-                Box(f"layer{layer}", "layer", _layer_title(layer, self._layer_count()),
+                Box(f"layer{layer}", "layer", layer_title(layer, self._layer_count()),
                     left, top, right + PAD, top + total)
             )  # fmt: skip
         for k, p, offset, block in blocks:
@@ -720,12 +703,6 @@ def _hits(box: tuple[float, float, float, float], taken: list) -> bool:
         left < other_right and other_left < right and bottom < other_top and other_bottom < top
         for other_left, other_bottom, other_right, other_top in taken
     )
-
-
-def _layer_title(layer: int, count: int) -> str:
-    """`layer 0 · hidden` or `layer 1 · output`."""
-    role = "output" if layer == count - 1 else "hidden"
-    return f"layer {layer} · {role}"
 
 
 def _bezier(points: list[tuple[float, float]], t: float) -> tuple[float, float]:

@@ -21,7 +21,20 @@ from typing import Any
 
 from micrograd.engine import Value, no_grad, topological_order
 from micrograd.render import Drawing
-from micrograd.viz.neurons import ModelNeuron, find_passes, model_neurons
+from micrograd.viz.drawing import (
+    INPUT_STYLE,
+    NEGATIVE_RGB,
+    PARAMETER_STYLE,
+    POSITIVE_RGB,
+    plain_grad,
+)
+from micrograd.viz.neurons import (
+    ModelNeuron,
+    find_passes,
+    layer_title,
+    model_neurons,
+    one_pass_each,
+)
 from micrograd.viz.text import dot_label, dot_lines, format_number
 
 __all__ = ["draw_network"]
@@ -30,8 +43,6 @@ UNIT = 30.0  # diameter of a unit, in points
 PITCH = 36.0  # distance between two units of a column
 COLUMN = 190.0  # distance between two columns
 HEADER = 34.0  # room above the tallest column for its title
-_POSITIVE = (33, 102, 172)  # blue, as in draw_dot(color_grad=True)
-_NEGATIVE = (178, 24, 43)  # red
 _LEGEND = "lines: blue w > 0, red w < 0, thicker = larger |w|"
 
 
@@ -97,7 +108,8 @@ def draw_network(
     for i, value in enumerate(inputs):
         lines = [f"x[{i}]"] if value is None else [f"x[{i}]", format_number(value, 2)]
         drawing.node(
-            f"x{i}", dot_lines(*lines), color="#0369a1", fillcolor="#e0f2fe",
+            f"x{i}", dot_lines(*lines), color=INPUT_STYLE["color"],
+            fillcolor=INPUT_STYLE["fillcolor"],
             pos=f"0,{y_of(i, n_inputs):.1f}", tooltip=dot_label(" = ".join(lines)),
         )  # fmt: skip
         _grad_note(drawing, f"x{i}", grads.get(("x", i)), 0.0, y_of(i, n_inputs))
@@ -105,8 +117,7 @@ def draw_network(
     previous = [f"x{i}" for i in range(n_inputs)]
     for c, column in enumerate(columns, start=1):
         layer = column[0].layer
-        role = "output" if c == len(columns) else "hidden"
-        where = "neuron" if layer is None else f"layer {layer} · {role}"
+        where = "neuron" if layer is None else layer_title(layer, len(columns))
         title(c, f"{where} ({column[0].activation})")
         current = []
         for row, entry in enumerate(column):
@@ -117,12 +128,12 @@ def draw_network(
             bias = entry.neuron.b.data
             drawing.node(
                 node_id, dot_label("") if out is None else dot_label(format_number(out, 2)),
-                color="#b45309", pos=f"{c * COLUMN:.1f},{y:.1f}",
+                color=PARAMETER_STYLE["color"], pos=f"{c * COLUMN:.1f},{y:.1f}",
                 tooltip=dot_label(f"{entry.title}: b = {format_number(bias)}"),
             )  # fmt: skip
             _grad_note(drawing, node_id, grads.get(id(entry.neuron)), c * COLUMN, y)
             for tail, w in zip(previous, entry.neuron.w):
-                rgb = _POSITIVE if w.data >= 0 else _NEGATIVE
+                rgb = POSITIVE_RGB if w.data >= 0 else NEGATIVE_RGB
                 strength = min(1.0, abs(w.data) / largest)
                 drawing.edge(  # a little transparent, so that crossing lines stay apart
                     tail, node_id, color="#{:02x}{:02x}{:02x}c0".format(*rgb),
@@ -164,39 +175,27 @@ def _trace(root: Value, neurons: list[ModelNeuron], n_inputs: int):
     """(inputs, outputs and grads by neuron) of the one forward pass root was computed from."""
     if not isinstance(root, Value):
         raise TypeError(f"draw_network: root must be a Value, got {type(root).__name__}")
-    passes = find_passes(topological_order(root), neurons, expand=False)
-    seen: dict[int, int] = {}
-    for p in passes:
-        if p.neuron is not None:
-            seen[p.neuron] = seen.get(p.neuron, 0) + 1
-    for k, count in seen.items():
-        if count > 1:
-            raise ValueError(
-                f"draw_network(root=...) shows one forward pass, but "
-                f"{neurons[k].title.split(' (')[0]} computes {count} times in root's graph "
-                f"(a batch?): pass the output or loss of one example"
-            )
-    if all(p.neuron is None for p in passes):
+    passes = one_pass_each(
+        find_passes(topological_order(root), neurons, expand=False), neurons, "draw_network"
+    )
+    if not passes:
         raise ValueError(
             "draw_network: root was not computed by this model (none of its neurons is in "
             "root's graph): pass the output, or a loss, of a forward pass through it"
         )
-    # backward() sets root.grad to 1: until then every grad is 0, which would be untrue
-    backward_ran = (root.grad.data if isinstance(root.grad, Value) else root.grad) != 0
+    backward_ran = plain_grad(root) != 0  # backward() sets root.grad to 1; until then, all 0
     outputs: dict[int, float] = {}
     grads: dict[Any, float] = {}
     inputs: list = [None] * n_inputs
-    for p in passes:
-        if p.neuron is None:
-            continue
-        neuron = neurons[p.neuron].neuron
+    for k, p in passes.items():
+        neuron = neurons[k].neuron
         out = p.output
         outputs[id(neuron)] = out.data
         if backward_ran:
-            grads[id(neuron)] = out.grad.data if isinstance(out.grad, Value) else out.grad
-        if neurons[p.neuron] is neurons[0] or neurons[p.neuron].layer == neurons[0].layer:
+            grads[id(neuron)] = plain_grad(out)
+        if neurons[k].layer == neurons[0].layer:  # the first layer: its inputs are the model's
             for i, x in enumerate(p.inputs):
                 inputs[i] = x.data if isinstance(x, Value) else x
                 if isinstance(x, Value) and backward_ran:
-                    grads[("x", i)] = x.grad.data if isinstance(x.grad, Value) else x.grad
+                    grads[("x", i)] = plain_grad(x)
     return inputs, outputs, grads

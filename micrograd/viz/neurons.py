@@ -17,7 +17,16 @@ from typing import Any, Union
 
 from micrograd.engine import Value, fused_parts
 
-__all__ = ["Part", "Node", "ModelNeuron", "NeuronPass", "model_neurons", "find_passes"]
+__all__ = [
+    "Part",
+    "Node",
+    "ModelNeuron",
+    "NeuronPass",
+    "model_neurons",
+    "find_passes",
+    "one_pass_each",
+    "layer_title",
+]
 
 
 class Part:
@@ -76,12 +85,22 @@ class ModelNeuron:
         return str(getattr(self.neuron, "activation", "") or "")
 
     @property
+    def where(self) -> str:
+        """`layer 0 · neuron 3`: indices as in model.layers[0].neurons[3]."""
+        if self.layer is None:
+            return f"neuron {self.index}"
+        return f"layer {self.layer} · neuron {self.index}"
+
+    @property
     def title(self) -> str:
-        """`layer 0 · neuron 3 (tanh)`: indices as in model.layers[0].neurons[3]."""
-        where = f"neuron {self.index}" if self.layer is None else (
-            f"layer {self.layer} · neuron {self.index}"
-        )  # fmt: skip
-        return f"{where} ({self.activation})" if self.activation else where
+        """`layer 0 · neuron 3 (tanh)`: where it is, and its activation."""
+        return f"{self.where} ({self.activation})" if self.activation else self.where
+
+
+def layer_title(layer: int, count: int) -> str:
+    """`layer 0 · hidden` or, for the last of `count` layers, `layer 2 · output`."""
+    role = "output" if layer == count - 1 else "hidden"
+    return f"layer {layer} · {role}"
 
 
 @dataclass
@@ -209,6 +228,28 @@ def find_passes(
                 chain.activation = v
                 del open_pass[parents[0]]
     return passes
+
+
+def one_pass_each(
+    passes: Sequence[NeuronPass], neurons: Sequence[ModelNeuron], drawing: str
+) -> dict[int, NeuronPass]:
+    """Each model neuron's pass, by its index in `neurons`, in that order; a ValueError
+    if one computes more than once, as in a batch: `drawing` (what is being drawn,
+    "cluster=True", say) shows one forward pass."""
+    count: dict[int, int] = {}
+    for p in passes:
+        if p.neuron is not None:
+            count[p.neuron] = count.get(p.neuron, 0) + 1
+    for k, times in count.items():
+        if times > 1:
+            raise ValueError(
+                f"{drawing} draws one forward pass through the model, but "
+                f"{neurons[k].where} computes {times} times in this graph (a batch?): "
+                "draw the output or loss of one example"
+            )
+    return dict(
+        sorted(((p.neuron, p) for p in passes if p.neuron is not None), key=lambda kp: kp[0])
+    )
 
 
 def _fused_pass(node: Value, k: int | None, parts, expand: bool) -> NeuronPass:
