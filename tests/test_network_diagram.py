@@ -8,13 +8,18 @@ from __future__ import annotations
 import random
 import re
 import shlex
+import xml.etree.ElementTree as ElementTree
 
 import pytest
+from test_labels import HOSTILE_LABELS, SVG
+from test_labels import IDS as HOSTILE_IDS
 
 from micrograd.engine import Value, no_grad
 from micrograd.nn import MLP, Neuron
 from micrograd.viz import draw_network
 from micrograd.viz.text import format_number
+
+XLINK = "{http://www.w3.org/1999/xlink}"
 
 
 def placed(drawing) -> dict[str, tuple[float, float, str]]:
@@ -150,7 +155,27 @@ def test_a_root_from_a_batch_is_a_value_error_saying_what_to_pass():
         draw_network(net, root=loss)
 
 
-def test_labels_in_tooltips_are_escaped():
-    net = MLP(2, [1], rng=random.Random(0))
-    source = draw_network(net, x=[1.0, 2.0]).source
-    assert "label=<" not in source
+class OddNeuron:
+    """A neuron-like model from user code, whose activation name is any text."""
+
+    def __init__(self, activation: str) -> None:
+        self.w, self.b, self.activation = [Value(0.5), Value(-0.5)], Value(0.1), activation
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+
+def svg_of(drawing) -> ElementTree.Element:
+    return ElementTree.fromstring(drawing.pipe(format="svg"))
+
+
+@pytest.mark.usefixtures("renderer")
+@pytest.mark.parametrize(("typed", "shown"), HOSTILE_LABELS, ids=HOSTILE_IDS)
+def test_an_activation_name_is_shown_as_typed_in_the_column_title_and_the_units_tooltip(
+    typed, shown
+):
+    svg = svg_of(draw_network(OddNeuron(typed)))
+    texts = ["".join(t.itertext()) for t in svg.iter(f"{SVG}text")]
+    tooltips = [a.get(f"{XLINK}title") for a in svg.iter(f"{SVG}a")]
+    assert f"neuron ({shown})" in texts
+    assert f"neuron 0 ({shown}): b = 0.1" in tooltips

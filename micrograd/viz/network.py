@@ -35,7 +35,7 @@ from micrograd.viz.neurons import (
     model_neurons,
     one_pass_each,
 )
-from micrograd.viz.text import dot_label, dot_lines, format_number
+from micrograd.viz.text import dot_label, dot_lines, dot_tooltip, format_number
 
 __all__ = ["draw_network"]
 
@@ -110,7 +110,7 @@ def draw_network(
         drawing.node(
             f"x{i}", dot_lines(*lines), color=INPUT_STYLE["color"],
             fillcolor=INPUT_STYLE["fillcolor"],
-            pos=f"0,{y_of(i, n_inputs):.1f}", tooltip=dot_label(" = ".join(lines)),
+            pos=f"0,{y_of(i, n_inputs):.1f}", tooltip=dot_tooltip(" = ".join(lines)),
         )  # fmt: skip
         _grad_note(drawing, f"x{i}", grads.get(("x", i)), 0.0, y_of(i, n_inputs))
     largest = max((abs(w.data) for e in neurons for w in e.neuron.w), default=0.0) or 1.0
@@ -129,7 +129,7 @@ def draw_network(
             drawing.node(
                 node_id, dot_label("") if out is None else dot_label(format_number(out, 2)),
                 color=PARAMETER_STYLE["color"], pos=f"{c * COLUMN:.1f},{y:.1f}",
-                tooltip=dot_label(f"{entry.title}: b = {format_number(bias)}"),
+                tooltip=dot_tooltip(f"{entry.title}: b = {format_number(bias)}"),
             )  # fmt: skip
             _grad_note(drawing, node_id, grads.get(id(entry.neuron)), c * COLUMN, y)
             for tail, w in zip(previous, entry.neuron.w):
@@ -138,7 +138,7 @@ def draw_network(
                 drawing.edge(  # a little transparent, so that crossing lines stay apart
                     tail, node_id, color="#{:02x}{:02x}{:02x}c0".format(*rgb),
                     penwidth=f"{0.4 + 2.6 * strength:.2f}",
-                    tooltip=dot_label(f"w = {format_number(w.data)}"),
+                    tooltip=dot_tooltip(f"w = {format_number(w.data)}"),
                 )  # fmt: skip
         previous = current
     return drawing

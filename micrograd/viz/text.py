@@ -22,6 +22,7 @@ __all__ = [
     "op_formula",
     "visible",
     "dot_label",
+    "dot_tooltip",
     "dot_lines",
     "record_label",
 ]
@@ -92,17 +93,18 @@ def _escape_char(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _escape_plain(text: str, structure: str = "") -> str:
+def _escape_plain(text: str, structure: str = "", backslash: str = "\\\\") -> str:
     """text for a plain-text DOT label or record field: shown exactly as written.
 
-    Every label a drawing makes goes through here. Control characters become
-    visible escapes (see visible); backslashes are doubled, so Graphviz's escapes
-    such as \\N or \\n, and a trailing backslash before the closing quote, lose
-    their meaning; `&` becomes `&amp;`, because Graphviz decodes entities such as
-    `&alpha;` even in a plain label; quotes, and the characters in `structure`
-    (a record's braces, bars and angle brackets), get a backslash.
+    Every label and tooltip a drawing makes goes through here. Control characters
+    become visible escapes (see visible); each backslash is written as `backslash`
+    (two of them in a label), so Graphviz's escapes such as \\N or \\n, and a
+    trailing backslash before the closing quote, lose their meaning; `&` becomes
+    `&amp;`, because Graphviz decodes entities such as `&alpha;` even in a plain
+    label; quotes, and the characters in `structure` (a record's braces, bars and
+    angle brackets), get a backslash.
     """
-    text = visible(text).replace("\\", "\\\\").replace("&", "&amp;")
+    text = visible(text).replace("\\", backslash).replace("&", "&amp;")
     for char in '"' + structure:
         text = text.replace(char, "\\" + char)
     return text
@@ -112,6 +114,13 @@ def dot_label(text: str) -> str:
     """text as a plain-text DOT label (_escape_plain), which graphviz.nohtml keeps from
     becoming an HTML-like label such as `<<B>x</B>>`."""
     return graphviz.nohtml(_escape_plain(text))
+
+
+def dot_tooltip(text: str) -> str:
+    """text as a DOT tooltip, shown exactly as written (and never an HTML-like string).
+    Graphviz reads a tooltip's escapes twice (\\N, then \\\\), so each backslash is
+    written as four."""
+    return graphviz.nohtml(_escape_plain(text, backslash="\\" * 4))
 
 
 def dot_lines(*lines: str) -> str:
