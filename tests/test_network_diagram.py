@@ -143,6 +143,18 @@ def test_x_and_root_together_are_a_value_error():
         draw_network(model(), x=[1.0, 2.0], root=Value(1.0))
 
 
+@pytest.mark.parametrize("given", [5, "ab", 3.5, {"a": 1}])
+def test_inputs_that_are_not_a_list_are_a_type_error_saying_what_x_must_be(given):
+    with pytest.raises(TypeError, match=r"x must be a list of the model's 2 inputs"):
+        draw_network(model(), x=given)
+
+
+@pytest.mark.parametrize(("given", "bad"), [(["a", "b"], "x\\[0\\]"), ([1.0, None], "x\\[1\\]")])
+def test_an_input_that_is_not_a_number_is_a_type_error_naming_it(given, bad):
+    with pytest.raises(TypeError, match=rf"{bad} must be a number or a Value, got "):
+        draw_network(model(), x=given)
+
+
 def test_the_wrong_number_of_inputs_is_a_value_error():
     with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
         draw_network(model(), x=[1.0, 2.0, 3.0])

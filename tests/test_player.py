@@ -20,7 +20,7 @@ from micrograd.nn import MLP
 from micrograd.train import fit
 from micrograd.viz import step_through
 from micrograd.viz.drawing import draw_graph
-from micrograd.viz.player import player_html, write_atomically
+from micrograd.viz.player import gif_bytes, player_html, write_atomically
 
 needs_renderer = pytest.mark.skipif(render.find_renderer() is None, reason="no renderer")
 
@@ -165,6 +165,22 @@ def test_a_written_file_has_the_mode_open_would_give_it(tmp_path):
     with open(tmp_path / "b", "wb"):
         pass
     assert (tmp_path / "a").stat().st_mode == (tmp_path / "b").stat().st_mode
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -1.0, 0])
+def test_seconds_per_frame_must_be_a_positive_number(seconds):
+    with pytest.raises(ValueError, match="seconds_per_frame must be"):
+        player_html(["<svg/>"], ["caption"], "title", seconds_per_frame=seconds)
+    with pytest.raises(ValueError, match="seconds_per_frame must be"):
+        gif_bytes([b""], ["caption"], seconds_per_frame=seconds)
+
+
+@pytest.mark.parametrize("seconds", ["1", None, True])
+def test_seconds_per_frame_that_is_not_a_number_is_a_type_error(seconds):
+    with pytest.raises(TypeError, match="seconds_per_frame must be a number, got "):
+        player_html(["<svg/>"], ["caption"], "title", seconds_per_frame=seconds)
+    with pytest.raises(TypeError, match="seconds_per_frame must be a number, got "):
+        gif_bytes([b""], ["caption"], seconds_per_frame=seconds)
 
 
 def test_a_player_needs_a_caption_per_picture():

@@ -322,6 +322,12 @@ def test_max_nodes_must_be_positive():
         draw_dot(Value(1.0), max_nodes=0)
 
 
+@pytest.mark.parametrize("given", ["10", 2.5, True, [10]])
+def test_max_nodes_that_is_not_an_int_is_a_type_error_naming_it(given):
+    with pytest.raises(TypeError, match=r"max_nodes must be a positive int or None, got "):
+        draw_dot(Value(1.0), max_nodes=given)
+
+
 # ---- highlighting ----------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
+from micrograd._checks import excerpt
 from micrograd.engine import Value, topological_order
 from micrograd.render import Drawing
 from micrograd.viz.layout import FrozenLayout, NetworkLayout, Shape
@@ -103,8 +104,14 @@ class DrawOptions:
     def __post_init__(self) -> None:
         if self.rankdir not in _RANKDIRS:
             raise ValueError(f"rankdir must be one of {_RANKDIRS}, got {self.rankdir!r}")
-        if self.max_nodes is not None and self.max_nodes < 1:
-            raise ValueError(f"max_nodes must be a positive int or None, got {self.max_nodes!r}")
+        if self.max_nodes is not None:
+            if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int):
+                raise TypeError(
+                    f"max_nodes must be a positive int or None, got "
+                    f"{type(self.max_nodes).__name__} {excerpt(self.max_nodes)}"
+                )
+            if self.max_nodes < 1:
+                raise ValueError(f"max_nodes must be a positive int or None, got {self.max_nodes}")
         if self.model is not None and not hasattr(self.model, "parameters"):
             raise TypeError(
                 f"model must have parameters() (an MLP, Layer, Neuron or Module), "

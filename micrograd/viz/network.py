@@ -17,8 +17,10 @@ gives its bias.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Real
 from typing import Any
 
+from micrograd._checks import excerpt
 from micrograd.engine import Value, no_grad, topological_order
 from micrograd.render import Drawing
 from micrograd.viz.drawing import (
@@ -158,6 +160,19 @@ def _grad_note(drawing: Drawing, unit: str, grad: float | None, x: float, y: flo
 
 def _run(model: Any, columns, x: Sequence, n_inputs: int):
     """(inputs, outputs by neuron, no grads) for a forward pass on x."""
+    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+        raise TypeError(
+            f"draw_network: x must be a list of the model's {n_inputs} inputs (numbers or "
+            f"Values), got {type(x).__name__} {excerpt(x)}"
+        )
+    for i, value in enumerate(x):
+        if not isinstance(value, Value) and (
+            isinstance(value, bool) or not isinstance(value, Real)
+        ):
+            raise TypeError(
+                f"draw_network: x[{i}] must be a number or a Value, "
+                f"got {type(value).__name__} {excerpt(value)}"
+            )
     if len(x) != n_inputs:
         raise ValueError(f"draw_network: the model takes {n_inputs} inputs, got {len(x)}")
     values = [v.data if isinstance(v, Value) else float(v) for v in x]

@@ -19,6 +19,8 @@ import itertools
 import os
 from collections.abc import Sequence
 
+from micrograd._checks import positive_number
+
 __all__ = ["player_html", "gif_bytes", "write_atomically"]
 
 _temporary_names = itertools.count()  # for write_atomically's temporary files
@@ -96,6 +98,7 @@ def player_html(
     `captions` plain text, one per frame. A fragment for a notebook, or a whole page."""
     if len(pictures) != len(captions) or not pictures:
         raise ValueError("a player needs one caption per picture, and at least one picture")
+    milliseconds = round(positive_number("seconds_per_frame", seconds_per_frame) * 1000)
     # a key from its content, so that the same frames give the same page every time
     digest = hashlib.sha1("\0".join([*pictures, *captions]).encode("utf-8")).hexdigest()
     key = digest[:12]
@@ -105,7 +108,7 @@ def player_html(
         for picture, caption in zip(pictures, captions)
     )
     script = _SCRIPT.replace("__PLAYER_KEY__", key)
-    script = script.replace("__MILLISECONDS__", str(round(seconds_per_frame * 1000)))
+    script = script.replace("__MILLISECONDS__", str(milliseconds))
     fragment = f"""<div class="mg-player" data-player="{key}" tabindex="0" data-frame="0">
 <style>{_STYLE}</style>
 <div class="mg-title"><b>{html.escape(title)}</b></div>
@@ -143,6 +146,7 @@ def gif_bytes(
 
     Needs Pillow, which comes with matplotlib (`pip install "micrograd[plot]"`).
     """
+    milliseconds = round(positive_number("seconds_per_frame", seconds_per_frame) * 1000)
     try:
         from PIL import Image, ImageDraw, ImageFont
     except ImportError:
@@ -171,7 +175,7 @@ def gif_bytes(
         format="GIF",
         save_all=True,
         append_images=frames[1:],
-        duration=round(seconds_per_frame * 1000),
+        duration=milliseconds,
         loop=0,
     )
     return out.getvalue()
