@@ -82,14 +82,14 @@ def chromium(*arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
-def probe(page: Path, script: str = PROBE) -> dict:
+def probe(page: Path, script: str = PROBE, *options: str) -> dict:
     """What the page shows as `script` presses its controls (virtual time runs Play to its end).
 
-    The script writes its record as JSON into <pre id="probe">.
+    The script writes its record as JSON into <pre id="probe">; `options` go to Chromium.
     """
     probed = page.with_name("probed.html")
     probed.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"))
-    result = chromium("--virtual-time-budget=120000", "--dump-dom", probed.as_uri())
+    result = chromium(*options, "--virtual-time-budget=120000", "--dump-dom", probed.as_uri())
     start = result.stdout.find('<pre id="probe">')
     assert start >= 0, result.stderr[-2000:]
     text = result.stdout[start + len('<pre id="probe">') : result.stdout.find("</pre>", start)]
@@ -211,6 +211,43 @@ for (var k = 0; k < 2; k++) {{
 </script></body></html>""")
     seen = two_players_seen(steps, page)
     assert seen["after"] == [["1", 1, steps.caption(1)], ["2", 1, steps.caption(2)]]
+
+
+# Where the page's first frame, and the node of the graph's root in it, end up in the window.
+PROBE_FIT = """
+<script>
+(function () {
+  var frame = document.querySelector(".mg-frame.mg-shown svg");
+  var root = Array.prototype.filter.call(frame.querySelectorAll("g.node"), function (g) {
+    return g.querySelector("title").textContent === "__ROOT__";
+  })[0];
+  var out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify({
+    window: window.innerWidth,
+    page: document.documentElement.scrollWidth,
+    frame: frame.getBoundingClientRect().right,
+    root: root.getBoundingClientRect().right
+  });
+  document.body.appendChild(out);
+})();
+</script>
+"""
+
+
+def test_a_frame_wider_than_the_window_is_shrunk_to_fit_with_its_root_in_view(tmp_path):
+    model = MLP(2, [4, 4, 1], rng=random.Random(0))
+    loss = (model([Value(1.0, label="x0"), Value(-2.0, label="x1")]) - 1.0) ** 2
+    steps = step_through(loss)
+    page = tmp_path / "wide.html"
+    steps.save_html(page)
+    assert 'width="' in steps.frame_html(0)  # drawn wider than the window at full size:
+    assert float(steps.frame_html(0).split('width="')[1].split("pt")[0]) * 4 / 3 > 1400
+    root_id = steps.graph.ids[steps.graph.root]
+    seen = probe(page, PROBE_FIT.replace("__ROOT__", root_id), "--window-size=1400,900")
+    assert seen["window"] == 1400
+    assert seen["page"] <= seen["window"]  # nothing to scroll sideways to
+    assert seen["root"] <= seen["frame"] <= seen["window"]
 
 
 def test_the_training_page_plays_in_chromium(tmp_path):

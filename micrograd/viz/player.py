@@ -33,6 +33,8 @@ _STYLE = """
 .mg-player .mg-caption { background: #f3f4f6; padding: 6px 8px; margin: 4px 0;
   font-size: 13px; white-space: pre; overflow-x: auto; min-height: 3.9em; }
 .mg-player .mg-frame { display: none; overflow: auto; }
+/* a picture wider than the page shrinks to fit it, rather than hiding its right end */
+.mg-player .mg-frame svg, .mg-player .mg-frame img { max-width: 100%; height: auto; }
 .mg-player .mg-frame.mg-shown { display: block; }
 """
 
