@@ -18,6 +18,7 @@ from micrograd import __version__
 from micrograd._checks import positive_number
 from micrograd.data import make_circles, make_moons, make_spirals
 from micrograd.engine import ACTIVATIONS, Value
+from micrograd.files import write_atomically
 from micrograd.losses import Loss, cross_entropy, hinge
 from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam, Optimizer, linear_decay
@@ -246,8 +247,6 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
 
     def picture(draw: Callable[..., Any]) -> Callable[[str], None]:
         def write(path: str) -> None:
-            from micrograd.viz.player import write_atomically
-
             neuron, root = one_pass()
             try:
                 svg = draw(neuron, root).pipe(format="svg")

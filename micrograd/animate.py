@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from micrograd._checks import int_at_least
 from micrograd.data import linspace
+from micrograd.files import write_atomically
 from micrograd.metrics import predict, predicted_class
 from micrograd.nn import Module
-from micrograd.viz.player import gif_bytes, player_html, write_atomically
+from micrograd.viz.player import gif_bytes, player_html
 
 if TYPE_CHECKING:
     from matplotlib.animation import FuncAnimation

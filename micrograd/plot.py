@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol, Union
 
 from micrograd._checks import int_at_least
 from micrograd.data import linspace
+from micrograd.files import write_atomically
 from micrograd.metrics import predict, predicted_class
 from micrograd.nn import Module
 
@@ -63,8 +64,6 @@ def _figure(width: float, height: float) -> Figure:
 def _save(fig: Figure, path: Path) -> None:
     """Save `fig` to `path` whole or not at all: a failure or a Ctrl-C half-way leaves the
     file as it was. The format is the extension's (.png, .svg, .pdf, ...), PNG without one."""
-    from micrograd.viz.player import write_atomically
-
     extension = os.path.splitext(os.fspath(path))[1][1:]
     image = io.BytesIO()
     fig.savefig(image, format=extension or "png", dpi=100)

@@ -26,6 +26,8 @@ from typing import overload
 
 import graphviz
 
+from micrograd.files import write_atomically
+
 __all__ = [
     "INSTALL_HINT",
     "Drawing",
@@ -151,25 +153,78 @@ class Drawing(graphviz.Digraph):
     # pipe's overloads say what a type checker cannot see: bytes, or str given an encoding
     @overload
     def pipe(
-        self, format: str | None = None, *, engine: str | None = None, encoding: None = None
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: None = None,
     ) -> bytes: ...
 
     @overload
     def pipe(
-        self, format: str | None = None, *, engine: str | None = None, encoding: str
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str,
     ) -> str: ...
 
     @overload
     def pipe(
-        self, format: str | None = None, *, engine: str | None = None, encoding: str | None
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None,
     ) -> bytes | str: ...
 
     def pipe(
-        self, format: str | None = None, *, engine: str | None = None, encoding: str | None = None
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: int | None = None,
+        quiet: bool = False,  # accepted as graphviz's: the renderer's stderr is captured anyway
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
     ) -> bytes | str:
-        """The rendered drawing as bytes, or as str given an `encoding` (see graphviz's pipe)."""
-        data = self._render(format or self.format, engine)
+        """The rendered drawing as bytes, or as str given an `encoding` (see graphviz's pipe).
+
+        renderer= and formatter= are refused (TypeError): see _refuse_renderer.
+        """
+        _refuse_renderer("pipe", renderer, formatter)
+        data = self._render(format or self.format, engine, neato_no_op)
         return data if encoding is None else data.decode(encoding)
+
+    def save(
+        self,
+        filename: str | os.PathLike | None = None,
+        directory: str | os.PathLike | None = None,
+        *,
+        skip_existing: bool | None = False,
+    ) -> str:
+        """Save the DOT source to a file and return its path, as graphviz's save() does,
+        but written whole (micrograd.files.write_atomically)."""
+        self._set_path(filename, directory)
+        path = self.filepath
+        if skip_existing and os.path.exists(path):
+            return path
+        _make_folder_of(path)
+        write_atomically(path, self.source.encode(self.encoding))
+        return path
 
     def render(
         self,
@@ -178,18 +233,30 @@ class Drawing(graphviz.Digraph):
         view: bool = False,
         cleanup: bool = False,
         format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: int | None = None,
+        quiet: bool = False,  # accepted because graphviz's view() passes it: stderr is captured
+        quiet_view: bool = False,
         *,
         outfile: str | os.PathLike | None = None,
         engine: str | None = None,
-        quiet: bool = False,  # accepted because graphviz's view() passes it: stderr is captured
-        quiet_view: bool = False,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
     ) -> str:
-        """Save the DOT source, render it to a file beside it, return that file's path.
+        """Render the drawing to a file and return its path; save its DOT source beside it
+        unless `cleanup`.
 
-        As graphviz.Digraph.render: the result is `<filename>.<format>` (by default
-        `Digraph.gv.svg`), or `outfile`, whose suffix gives the format. Nothing is
-        written unless the rendering succeeds.
+        As graphviz.Digraph.render: the picture is `<filename>.<format>` (by default
+        `Digraph.gv.svg`), or `outfile`, whose suffix gives the format;
+        raise_if_result_exists=True refuses (graphviz.FileExistsError) to replace a
+        picture, and an outfile that is the source file needs overwrite_source=True.
+        Unlike graphviz, nothing is written unless the rendering succeeds, each file
+        is written whole (micrograd.files.write_atomically), and with cleanup=True
+        the source is never written at all. renderer= and formatter= are refused
+        (TypeError): see _refuse_renderer.
         """
+        _refuse_renderer("render", renderer, formatter)
         if outfile is not None:
             outfile = pathlib.Path(outfile)
             format = format or outfile.suffix.lstrip(".") or None
@@ -198,21 +265,38 @@ class Drawing(graphviz.Digraph):
             if filename is None:
                 filename = outfile.with_suffix(".gv")
         format = format or self.format
-        data = self._render(format, engine)
-        source_path = self.save(filename, directory=directory)
+        self._set_path(filename, directory)  # as save() would, before anything is written
+        source_path = self.filepath
         result_path = str(outfile) if outfile is not None else f"{source_path}.{format}"
-        with open(result_path, "wb") as file:
-            file.write(data)
-        if cleanup:
-            os.remove(source_path)
+        if raise_if_result_exists and os.path.exists(result_path):
+            raise graphviz.FileExistsError(f"output file exists: {result_path!r}")
+        same_file = os.path.abspath(result_path) == os.path.abspath(source_path)
+        if same_file and not cleanup and not overwrite_source:
+            raise ValueError(
+                f"outfile {result_path!r} is the DOT source file: pass another outfile, or "
+                "overwrite_source=True to replace the source with the picture"
+            )
+        data = self._render(format, engine, neato_no_op)
+        if not cleanup and not same_file:
+            self.save()
+        _make_folder_of(result_path)
+        write_atomically(result_path, data)
         if view or quiet_view:
             graphviz.view(result_path, quiet=quiet_view)
         return result_path
 
-    def _render(self, format: str, engine: str | None) -> bytes:
-        return render_bytes(
-            self.source, format, engine or self.engine, self.timeout, self.neato_no_op
-        )
+    def _set_path(
+        self, filename: str | os.PathLike | None, directory: str | os.PathLike | None
+    ) -> None:
+        """Where the DOT source goes, as graphviz's save() sets it: given ones replace the old."""
+        if filename is not None:
+            self.filename = filename
+        if directory is not None:
+            self.directory = directory
+
+    def _render(self, format: str, engine: str | None, neato_no_op: int | None) -> bytes:
+        no_op = self.neato_no_op if neato_no_op is None else neato_no_op
+        return render_bytes(self.source, format, engine or self.engine, self.timeout, no_op)
 
     def _repr_mimebundle_(
         self,
@@ -232,6 +316,25 @@ class Drawing(graphviz.Digraph):
 def message_bundle(text: str) -> dict[str, str]:
     """A Jupyter mimebundle that shows `text` instead of a picture (and, in HTML, as is)."""
     return {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
+
+
+def _refuse_renderer(method: str, renderer: str | None, formatter: str | None) -> None:
+    """A TypeError for graphviz's renderer= or formatter= (as in -Tpng:cairo): the
+    programs micrograd renders with differ in which they have (graphviz-pure has
+    none to choose), so each renders a format its own one way."""
+    for option, value in (("renderer", renderer), ("formatter", formatter)):
+        if value is not None:
+            raise TypeError(
+                f"Drawing.{method}(): {option}={value!r} is not supported: micrograd renders "
+                "with system dot or graphviz-pure, each a format its own one way; "
+                f"leave {option} out"
+            )
+
+
+def _make_folder_of(path: str | os.PathLike) -> None:
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
 
 
 def source_with_hint(source: str) -> dict[str, str]:

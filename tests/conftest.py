@@ -1,7 +1,7 @@
 """Fixtures for the test suite; shared helpers live in helpers.py.
 
 - `rng`: a seeded `random.Random`, so every run draws the same numbers.
-- `file_route`: runs a test twice, once as checkpoints are written on Linux (an
+- `file_route`: runs a test twice, once as micrograd writes files on Linux (an
   unnamed O_TMPFILE, named once whole) and once as elsewhere (a named temporary file).
 - `op_table`: leaves the op table as it found it, for tests that register ops.
 - `renderer`: runs a test once with each installed renderer (system dot, graphviz-pure),
@@ -28,7 +28,7 @@ def rng() -> random.Random:
 
 @pytest.fixture(params=["unnamed", "named"])
 def file_route(request, monkeypatch) -> str:
-    """How checkpoint files are written: "unnamed" (O_TMPFILE) or "named" (without it)."""
+    """How micrograd writes files: "unnamed" (O_TMPFILE) or "named" (without it)."""
     if request.param == "named":
         monkeypatch.delattr(os, "O_TMPFILE", raising=False)
     elif not hasattr(os, "O_TMPFILE"):

@@ -20,7 +20,7 @@ from micrograd.nn import MLP
 from micrograd.train import fit
 from micrograd.viz import step_through
 from micrograd.viz.drawing import draw_graph
-from micrograd.viz.player import gif_bytes, player_html, write_atomically
+from micrograd.viz.player import gif_bytes, player_html
 
 needs_renderer = pytest.mark.skipif(render.find_renderer() is None, reason="no renderer")
 
@@ -144,27 +144,6 @@ def test_save_html_and_save_gif_write_their_files(tmp_path):
     assert (tmp_path / "steps.html").read_text(encoding="utf-8") == steps.to_html(full_page=True)
     assert (tmp_path / "steps.gif").read_bytes().startswith(b"GIF89a")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.gif", "steps.html"]
-
-
-def test_a_failed_write_leaves_the_file_as_it_was(tmp_path, monkeypatch):
-    path = tmp_path / "page.html"
-    path.write_text("before")
-
-    def interrupted(*args):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("os.replace", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        write_atomically(path, b"after")
-    assert path.read_text() == "before"
-    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left
-
-
-def test_a_written_file_has_the_mode_open_would_give_it(tmp_path):
-    write_atomically(tmp_path / "a", b"x")
-    with open(tmp_path / "b", "wb"):
-        pass
-    assert (tmp_path / "a").stat().st_mode == (tmp_path / "b").stat().st_mode
 
 
 @pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -1.0, 0])

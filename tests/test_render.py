@@ -209,6 +209,85 @@ def test_with_no_renderer_jupyter_shows_the_source_and_the_hint(no_renderer):
     assert bundle["text/html"].startswith("<pre>No renderer:")
 
 
+# ---- writing files -------------------------------------------------------------------------------
+
+needs_renderer = pytest.mark.skipif(render.find_renderer() is None, reason="no renderer")
+
+
+@needs_renderer
+def test_an_interrupted_render_leaves_the_old_picture_whole_and_no_source_with_cleanup(
+    tmp_path, monkeypatch
+):
+    picture = tmp_path / "graph.svg"
+    picture.write_text("the old picture")
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)  # as if Ctrl-C came while it was written
+    with pytest.raises(KeyboardInterrupt):
+        drawing().render(tmp_path / "graph", cleanup=True)
+    assert picture.read_text() == "the old picture"
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"]
+
+
+@needs_renderer
+def test_a_render_whose_picture_cannot_be_written_leaves_no_source_with_cleanup(tmp_path):
+    (tmp_path / "graph.svg").mkdir()  # the picture's path is taken by a folder
+    with pytest.raises(OSError):
+        drawing().render(tmp_path / "graph", cleanup=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"]
+
+
+@needs_renderer
+def test_render_writes_through_a_symlink_and_keeps_the_pictures_mode(tmp_path):
+    real, link = tmp_path / "real.svg", tmp_path / "graph.svg"
+    real.write_text("old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    drawing().render(tmp_path / "graph", cleanup=True)
+    assert link.is_symlink() and stat.S_IMODE(real.stat().st_mode) == 0o640
+    parse_svg(real.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("option", ["renderer", "formatter"])
+@pytest.mark.parametrize("method", ["pipe", "render"])
+def test_renderer_and_formatter_are_a_type_error_naming_the_option(tmp_path, option, method):
+    call = getattr(drawing(), method)
+    with pytest.raises(TypeError, match=rf"{option}='cairo' is not supported"):
+        call(**{option: "cairo"}) if method == "pipe" else call(tmp_path / "g", **{option: "cairo"})
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_renderer
+def test_neato_no_op_can_be_given_to_pipe_and_render_as_to_graphviz(tmp_path):
+    placed = graphviz.Digraph()
+    placed.node("a", pos="10,10")
+    placed.node("b", pos="300,10")
+    d = render.Drawing(body=placed.body, engine="neato")
+    plain = d.pipe(format="plain", encoding="utf-8", neato_no_op=2)
+    x = {w[1]: float(w[2]) for w in map(str.split, plain.splitlines()) if w[0] == "node"}
+    assert x["b"] - x["a"] == pytest.approx(290 / 72, abs=0.01)  # where they were placed
+    path = d.render(tmp_path / "g", format="plain", neato_no_op=2, cleanup=True)
+    assert pathlib.Path(path).read_text() == plain
+
+
+@needs_renderer
+def test_raise_if_result_exists_refuses_before_writing_anything(tmp_path):
+    (tmp_path / "g.svg").write_text("keep me")
+    with pytest.raises(graphviz.FileExistsError, match="g.svg"):
+        drawing().render(tmp_path / "g", raise_if_result_exists=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+
+
+@needs_renderer
+def test_an_outfile_that_is_the_source_file_needs_overwrite_source(tmp_path):
+    with pytest.raises(ValueError, match="overwrite_source"):
+        drawing().render(tmp_path / "g.svg", outfile=tmp_path / "g.svg")
+    path = drawing().render(tmp_path / "g.svg", outfile=tmp_path / "g.svg", overwrite_source=True)
+    parse_svg(pathlib.Path(path).read_text(encoding="utf-8"))  # the picture, not the source
+
+
 # ---- failures of a renderer ---------------------------------------------------------------------
 
 

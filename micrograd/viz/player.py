@@ -6,8 +6,6 @@ slider, the arrow keys) run by a few lines of inline JavaScript. It loads nothin
 from the network and needs no Jupyter kernel, so a notebook read on nbviewer, or
 the page opened from disk, plays as it was saved. A GIF plays anywhere images do
 (GitHub's notebook view included), without controls.
-
-Files are written whole or not at all: to a temporary file, then renamed.
 """
 
 from __future__ import annotations
@@ -15,15 +13,11 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import itertools
-import os
 from collections.abc import Sequence
 
 from micrograd._checks import positive_number
 
-__all__ = ["player_html", "gif_bytes", "write_atomically"]
-
-_temporary_names = itertools.count()  # for write_atomically's temporary files
+__all__ = ["player_html", "gif_bytes"]
 
 _STYLE = """
 .mg-player { font-family: sans-serif; font-size: 14px; color: #111827; }
@@ -181,21 +175,3 @@ def gif_bytes(
         loop=0,
     )
     return out.getvalue()
-
-
-def write_atomically(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` whole: to a new file beside it, then renamed over it.
-
-    The new file is created as open() would (its mode honours the umask), so a
-    failure or an interrupt leaves `path` as it was.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(folder, f".micrograd-{os.getpid()}-{next(_temporary_names)}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
