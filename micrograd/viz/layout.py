@@ -444,17 +444,20 @@ class NetworkLayout:
             for o in graph.operands_of(v) if not v.is_leaf() else ():
                 if isinstance(o, (Value, Part)):
                     users.setdefault(o, []).append(v)
+
+        def neighbours_of(v) -> list:
+            """What v depends on (rightwards: its operands) or what depends on it."""
+            if not rightwards:
+                return users.get(v, [])
+            if v.is_leaf():
+                return []
+            return [o for o in graph.operands_of(v) if isinstance(o, (Value, Part))]
+
         members = set(nodes)
         for v in nodes:
-            if rightwards:
-                neighbours = (
-                    [o for o in graph.operands_of(v) if isinstance(o, (Value, Part))]
-                    if not v.is_leaf()
-                    else []
-                )
-            else:
-                neighbours = users.get(v, [])
-            level[v] = 1 + max((level.get(n, 0) for n in neighbours if n in members), default=0)
+            level[v] = 1 + max(
+                (level.get(n, 0) for n in neighbours_of(v) if n in members), default=0
+            )
         columns: dict[int, list] = {}
         for v in nodes:
             columns.setdefault(level[v], []).append(v)
@@ -466,17 +469,9 @@ class NetworkLayout:
             bottom = -math.inf
             wanted = []
             for v in column:
-                if rightwards:
-                    neighbours = (
-                        [o for o in graph.operands_of(v) if isinstance(o, (Value, Part))]
-                        if not v.is_leaf()
-                        else []
-                    )
-                else:
-                    neighbours = users.get(v, [])
                 ys = [
                     self.position[graph.ids[n]][1]
-                    for n in neighbours
+                    for n in neighbours_of(v)
                     if graph.ids[n] in self.position
                 ]
                 wanted.append((sum(ys) / len(ys) if ys else 0.0, v))
