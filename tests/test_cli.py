@@ -285,9 +285,11 @@ def test_version_prints_the_package_version():
 
 
 def test_every_option_of_the_demo_has_help_text():
-    help_lines = run("demo", "--help").stdout.split("options:\n")[1].splitlines()
+    # argparse heads the list "options:" (Python 3.10 on) or "optional arguments:" (3.9)
+    page = run("demo", "--help").stdout
+    listed = re.split(r"^(?:options|optional arguments):\n", page, flags=re.M)[1]
     options: dict[str, str] = {}  # "--name VALUE": its help, which may go on over more lines
-    for line in help_lines:
+    for line in listed.splitlines():
         if line.startswith("  -"):
             name, _, help_text = line.strip().partition("  ")
             options[name] = help_text.strip()
