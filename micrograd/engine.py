@@ -358,12 +358,17 @@ def op(
             torch=torch,
             doc=forward.__doc__,
         )
+        # every check before any change, so that a failed registration (a notebook cell
+        # re-run with a mistake) leaves the op it would replace as it was
         if formula is not None:
             _check_formula(row.name, formula, row.arity)
+        if row.activation and row.arity != 1:
+            raise ValueError(f"an activation takes one operand; {row.name!r} takes {row.arity}")
         if _BUILT_IN:  # a user's op; the built-in ones are listed in Value's class body
             _check_user_op_name(row.name)
-            setattr(Value, row.name, row.method)
         _register(row)
+        if _BUILT_IN:
+            setattr(Value, row.name, row.method)
         return row
 
     return register
@@ -397,14 +402,13 @@ def _check_formula(name: str, formula: str, arity: int) -> None:
 
 
 def _register(row: Op) -> None:
-    """Put `row` into OPS, and an activation's fused op into OPS and ACTIVATIONS."""
+    """Put `row` into OPS, and an activation's fused op into OPS and ACTIVATIONS.
+    (op() has checked the row: an activation takes one operand.)"""
     previous = OPS.get(row.name)
     if previous is not None and previous.fused is not None:  # replaced: drop its fused op
         del OPS[previous.fused.name]
     ACTIVATIONS.pop(row.name, None)
     if row.activation:
-        if row.arity != 1:
-            raise ValueError(f"an activation takes one operand; {row.name!r} takes {row.arity}")
         row.fused = Op(
             f"dot-{row.name}",
             None,

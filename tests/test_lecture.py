@@ -415,6 +415,33 @@ def test_registering_a_name_again_replaces_the_op(op_table):
     assert OPS["softplus"] is twice and Value(1.5).softplus().data == 3.0
 
 
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        {"derivatives": [lambda a, b, out: 1.0] * 2, "activation": True},  # two operands
+        {"derivative": lambda x, out: 1.0, "formula": "{2}"},  # a formula naming no operand
+    ],
+)
+def test_a_failed_registration_leaves_the_op_it_would_replace_as_it_was(op_table, mistake):
+    # a notebook cell re-run with a mistake in it
+    softplus = register_softplus(activation=True)
+    method = Value.softplus
+    with pytest.raises(ValueError):
+        op(name="softplus", **mistake)(lambda *xs: sum(xs))
+    assert OPS["softplus"] is softplus and ACTIVATIONS["softplus"] is softplus
+    assert OPS["dot-softplus"] is softplus.fused and Value.softplus is method
+    assert Neuron(2, activation="softplus")([1.0, 2.0]).op == "dot-softplus"
+
+
+def test_a_failed_registration_of_a_new_name_adds_nothing(op_table):
+    with pytest.raises(ValueError):
+        op(derivatives=[lambda a, b, out: 1.0] * 2, activation=True)(lambda a, b: a + b)
+    assert "<lambda>" not in OPS and not hasattr(Value, "<lambda>")
+    with pytest.raises(ValueError):
+        op(name="twice", derivatives=[lambda a, b, out: 1.0] * 2, activation=True)(max)
+    assert "twice" not in OPS and not hasattr(Value, "twice")
+
+
 @pytest.mark.parametrize("name", ["tanh", "data", "backward", "grad", "not a name"])
 def test_a_registered_op_cannot_take_a_name_of_micrograds_own(op_table, name):
     with pytest.raises(ValueError, match="name"):
