@@ -187,6 +187,8 @@ class _Program:
         self.outputs = outputs
         self.order = topological_order(root)  # every node after its parents
         self.names = {v: f"v{i}" for i, v in enumerate(self.order)}
+        for x in inputs:  # an argument the function does not use: its gradient stays 0.0
+            self.names.setdefault(x, f"v{len(self.names)}")
         # the globals of the program: op rules, and constants a literal cannot write
         self.namespace: dict[str, Any] = {"inf": math.inf}
         self.functions: dict[Any, str] = {}  # a row's forward or derivative -> its name here

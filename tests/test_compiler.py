@@ -146,6 +146,13 @@ def test_a_function_of_no_value_but_a_leaf_returns_its_number_and_gradient_one()
     assert compiled.value_and_grad(4.0) == (4.0, (1.0,))
 
 
+def test_an_argument_the_function_does_not_use_has_gradient_zero_as_in_backward():
+    x, y = Value(1.0), Value(2.0)
+    (x * 2.0).backward()
+    compiled = trace(lambda x, y: x * 2.0, 1.0, 2.0)
+    assert compiled.value_and_grad(3.0, 5.0) == (6.0, (x.grad, y.grad)) == (6.0, (2.0, 0.0))
+
+
 @pytest.mark.parametrize("name", ["tanh", "inf", "nan", "class", "<lambda>"])
 def test_the_function_may_have_any_name_even_that_of_an_op_or_a_constant(name):
     def fn(x):
