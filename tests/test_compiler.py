@@ -119,6 +119,22 @@ def test_a_compiled_function_follows_relu_on_and_off_at_each_call():
         assert same_bits(gradients, grad(out, [x, y]))
 
 
+def test_an_infinite_gradient_meeting_a_relu_that_is_off_gives_its_weight_nan_as_backward():
+    w1, w2, b2 = Value(1.0), Value(0.5), Value(0.0)
+
+    def f(x):
+        off = Value.dot([w1], [x], None, "relu")  # x < 0: the relu is off, 0.0
+        return Value.dot([w2], [off], b2).sqrt()  # sqrt at 0: slope inf
+
+    f(Value(-1.0)).backward()
+    expected = [w1.grad, w2.grad, b2.grad]  # w2 gets 0.0 * inf: nan
+    for p in (w1, w2, b2):
+        p.grad = 0.0
+    trace(f, -1.0)(-1.0)
+    assert math.isnan(expected[1])
+    assert same_bits([w1.grad, w2.grad, b2.grad], expected)
+
+
 def test_the_arguments_gradients_are_grads_and_other_leaves_accumulate_as_backward():
     w = Value(0.75)
     w.grad = 0.125  # accumulates, as backward() would add to it
