@@ -233,9 +233,10 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
 
         plot_decision_boundary(model, X, labels, path)
 
-    def one_pass():
+    def one_pass() -> tuple[Value, Value, bool]:
         """The first training point's forward and backward pass: the node of the first
-        hidden neuron that is on for it, and the score drawn (of its class, if several)."""
+        hidden neuron that is on for it (or of neuron 0, if none is), the score drawn
+        (of its class, if several), and whether that neuron is on."""
         x = [Value(v, label=f"x[{i}]") for i, v in enumerate(X[0])]
         hidden = signal = model.layers[0](x)
         for layer in model.layers[1:]:
@@ -243,37 +244,39 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
         root = signal[labels[0]] if isinstance(signal, list) else signal
         root.backward()  # so that the drawings show gradients
         hidden = hidden if isinstance(hidden, list) else [hidden]
-        return next((h for h in hidden if h.data > 0), hidden[0]), root
+        on = [h for h in hidden if h.data > 0]
+        return (on or hidden)[0], root, bool(on)
 
-    def picture(draw: Callable[..., Any]) -> Callable[[str], None]:
+    def svg(draw: Callable[[], Any]) -> Callable[[str], None]:
         def write(path: str) -> None:
-            neuron, root = one_pass()
-            try:
-                svg = draw(neuron, root).pipe(format="svg")
-            finally:  # the saved model is done, but leave no gradients behind either way
-                model.zero_grad()
-            write_atomically(path, svg)
+            write_atomically(path, draw().pipe(format="svg"))
 
         return write
 
-    def network(neuron: Value, root: Value):
+    def network() -> Any:
         from micrograd.viz import draw_network
 
         return draw_network(model, root=root)
 
-    def hidden_neuron(neuron: Value, root: Value):
+    def hidden_neuron() -> Any:
         from micrograd.viz import draw_dot
 
         return draw_dot(neuron, model=model, cluster=True, expand=True)
 
     attempt("decision_boundary.png", boundary, "the class the model gives each point")
     attempt("training.png", history.plot, "loss and accuracy at each step")
-    attempt("network.svg", picture(network), "the network: each unit's output and gradient")
-    attempt(
-        "graph.svg",
-        picture(hidden_neuron),
-        "a hidden neuron that is on for the first point, as its *, + and activation",
-    )
+    neuron, root, on = one_pass()
+    try:
+        attempt("network.svg", svg(network), "the network: each unit's output and gradient")
+        attempt(
+            "graph.svg",
+            svg(hidden_neuron),
+            "a hidden neuron that is on for the first point, as its *, + and activation"
+            if on
+            else "hidden neuron 0 as its *, + and activation: none is on for the first point",
+        )
+    finally:  # the saved model is done, but leave no gradients behind either way
+        model.zero_grad()
 
 
 # ---- parsing the options -----------------------------------------------------------

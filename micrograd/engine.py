@@ -23,13 +23,16 @@ How a node is stored (six slots keep it small and fast):
   them from the op's rule, as micrograd's closures do.
 - `Value.sum` keeps the tuple of its parents in `_a`.
 - A fused neuron (`Value.dot`, nn's default) keeps its weights and bias in `_a`
-  (a tuple of its own), its inputs in `_b` (split once per layer into numbers and
-  Values, and shared by the layer's neurons), and in `_s` the slope of its
-  activation at its weighted sum (None when it passes nothing back: a relu that
-  is off). The sweep multiplies the gradient by the slope first and then by each
-  d(sum)/d(parent), the order in which the elementary graph of *, + and activation
-  nodes multiplies, so a fused neuron's gradients are the elementary graph's
-  floats, bit for bit.
+  (a tuple its neuron shares among its nodes), its inputs in `_b` (split once per
+  layer into numbers and Values, and shared by the layer's neurons), and in `_s`
+  the slope of its activation at its weighted sum (None when it passes nothing
+  back: a relu that is off). The sweep multiplies the gradient by the slope first
+  and then by each d(sum)/d(parent), the order in which the elementary graph of
+  *, + and activation nodes multiplies, so a fused neuron's gradients are the
+  elementary graph's floats, bit for bit, when each Value appears once among its
+  weights and inputs (as in nn's neurons). A Value that appears twice gathers its
+  two contributions in another order than the chain's, which can differ in the
+  last bit.
 - `label` and any attribute a user adds (`p.m = 0.0`) live in the instance
   dict, made only when one is set.
 

@@ -335,6 +335,11 @@ class Neuron(Module):
         rng: random.Random | None = None,
     ) -> None:
         nin = int_at_least("Neuron nin", nin, 1)
+        if isinstance(nonlin, str):  # Neuron(3, "tanh") would silently be a relu neuron
+            raise TypeError(
+                f"nonlin must be True or False, got {nonlin!r}: to choose an activation, "
+                f"pass it by name, activation={nonlin!r}"
+            )
         if activation is None:
             activation = "relu" if nonlin else LINEAR
         elif not nonlin and activation != LINEAR:

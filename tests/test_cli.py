@@ -209,6 +209,17 @@ def test_without_matplotlib_the_demo_still_trains_and_saves_and_says_what_it_ski
         assert not (tmp_path / name).exists()
 
 
+@pytest.mark.skipif(not has_renderer(), reason="no renderer")
+def test_the_graph_is_described_truly_when_no_hidden_neuron_is_on(tmp_path, capsys):
+    # one hidden neuron, off for the first point after 5 steps with seed 1
+    assert demo(tmp_path, "--hidden", "1", "--steps", "5", "--seed", "1") == 0
+    model = MLP.load(str(tmp_path / "model.json"))
+    X, _ = DATASETS["moons"](100, 1)
+    assert model.layers[0]([*X[0]]).data <= 0.0  # the neuron drawn is off
+    (line,) = [s for s in capsys.readouterr().out.splitlines() if "graph.svg" in s]
+    assert "that is on" not in line and "none is on" in line, line
+
+
 def test_without_the_drawing_module_the_graph_is_skipped(tmp_path, capsys, monkeypatch):
     hide(monkeypatch, "micrograd.viz", *NO_PLOTS)
     assert demo(tmp_path, "--steps", "2") == 0

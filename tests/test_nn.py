@@ -373,6 +373,13 @@ def test_nonlin_follows_the_activation():
     assert not neuron.nonlin
 
 
+@pytest.mark.parametrize("make", [lambda: Neuron(3, "tanh"), lambda: Layer(3, 2, "tanh")])
+def test_an_activation_given_where_nonlin_goes_is_a_type_error_saying_activation(make):
+    # nonlin is micrograd's second argument; a name there would silently mean relu
+    with pytest.raises(TypeError, match="activation='tanh'"):
+        make()
+
+
 def test_a_neuron_rejects_nonlin_false_with_a_nonlinear_activation():
     with pytest.raises(ValueError, match="nonlin=False and activation='relu'"):
         Neuron(3, nonlin=False, activation="relu")
