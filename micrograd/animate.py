@@ -26,14 +26,13 @@ from micrograd.data import linspace
 from micrograd.files import write_atomically
 from micrograd.metrics import predict, predicted_class
 from micrograd.nn import Module
+from micrograd.plot import class_colormap, class_colour
 from micrograd.viz.player import gif_bytes, player_html
 
 if TYPE_CHECKING:
     from matplotlib.animation import FuncAnimation
 
 __all__ = ["TrainingRecorder"]
-
-_PALETTE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
 
 
 class TrainingRecorder:
@@ -99,7 +98,6 @@ class TrainingRecorder:
         """The figure, and a function that draws frame k of the recording on it."""
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.colors import ListedColormap
             from matplotlib.figure import Figure
         except ImportError:
             raise ImportError('animations need matplotlib: pip install "micrograd[plot]"') from None
@@ -108,7 +106,7 @@ class TrainingRecorder:
         boundary, curve = fig.subplots(1, 2)
         classes = sorted({self._class_of(t) for t in self.y})
         k = max(2, max(max(max(row) for row in f) for f in self.fields) + 1, classes[-1] + 1)
-        colors = ListedColormap(_PALETTE[:k])
+        colors = class_colormap(k)
         steps = list(range(1, len(self.loss) + 1))
         log_scale = bool(self.loss) and min(self.loss) > 0
         curve.plot(steps, self.loss, color="0.85")  # the whole run, faint
@@ -127,7 +125,7 @@ class TrainingRecorder:
             boundary.scatter(
                 [x[0] for x, t in zip(self.X, self.y) if self._class_of(t) == c],
                 [x[1] for x, t in zip(self.X, self.y) if self._class_of(t) == c],
-                color=_PALETTE[c % len(_PALETTE)], s=18, edgecolors="black", linewidths=0.5,
+                color=class_colour(c), s=18, edgecolors="black", linewidths=0.5,
             )  # fmt: skip
         boundary.set(xlabel="x[0]", ylabel="x[1]", xlim=(self.gx[0], self.gx[-1]),
                      ylim=(self.gy[0], self.gy[-1]))  # fmt: skip
@@ -148,9 +146,13 @@ class TrainingRecorder:
         return (t + 1) // 2 if set(map(int, self.y)) <= {-1, 1} else t
 
     def captions(self) -> list[str]:
-        """What each frame shows, in words: the step, and the loss at it."""
+        """What each frame shows, in words: how many steps it is after, and the loss at
+        the last of them (History's: the batch loss before that step's update, as the
+        curve beside it plots it)."""
         return [
-            f"after {step} steps" + (f": loss {self.loss[step - 1]:.4f}" if step else ": untrained")
+            f"after {step} steps; loss at step {step}: {self.loss[step - 1]:.4f}"
+            if step
+            else "after 0 steps: untrained"
             for step in self.steps
         ]
 

@@ -27,9 +27,28 @@ from micrograd.metrics import predict, predicted_class
 from micrograd.nn import Module
 
 if TYPE_CHECKING:
+    from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
 
-__all__ = ["plot_history", "plot_decision_boundary", "Curves"]
+__all__ = ["plot_history", "plot_decision_boundary", "Curves", "CLASS_COLOURS", "class_colour",
+           "class_colormap"]  # fmt: skip
+
+# One colour per class, in this order (matplotlib's "tab10"); past ten they repeat.
+CLASS_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
+                 "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]  # fmt: skip
+
+
+def class_colour(c: int) -> str:
+    """The colour of class `c`: of its points, and of the plane where it is predicted."""
+    return CLASS_COLOURS[c % len(CLASS_COLOURS)]
+
+
+def class_colormap(k: int) -> ListedColormap:
+    """A colormap of k colours, the j-th class_colour(j): shading for classes 0..k-1."""
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap([class_colour(c) for c in range(k)])
+
 
 Path = Union[str, "PathLike[str]"]
 
@@ -145,11 +164,7 @@ def plot_decision_boundary(
     signed = k == 2 and set(y) <= {-1, 1}
     names = {0: "y = -1", 1: "y = +1"} if signed else {c: f"class {c}" for c in set(point_classes)}
 
-    from matplotlib.colors import ListedColormap
-
-    palette = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
-               "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]  # fmt: skip
-    colors = ListedColormap(palette[:k] if k <= len(palette) else palette)
+    colors = class_colormap(k)
     ax = fig.subplots()
     if k == 2:
         ax.contourf(gx, gy, rows, levels=levels, cmap=colors, alpha=0.3)
@@ -161,7 +176,7 @@ def plot_decision_boundary(
         ax.scatter(
             [a for a, t in zip(xs, point_classes) if t == c],
             [b for b, t in zip(ys, point_classes) if t == c],
-            color=palette[c % len(palette)],
+            color=class_colour(c),
             s=24,
             edgecolors="black",
             linewidths=0.5,

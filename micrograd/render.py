@@ -248,7 +248,7 @@ class Drawing(graphviz.Digraph):
         unless `cleanup`.
 
         As graphviz.Digraph.render: the picture is `<filename>.<format>` (by default
-        `Digraph.gv.svg`), or `outfile`, whose suffix gives the format;
+        `Drawing.gv.svg`), or `outfile`, whose suffix gives the format;
         raise_if_result_exists=True refuses (graphviz.FileExistsError) to replace a
         picture, and an outfile that is the source file needs overwrite_source=True.
         Unlike graphviz, nothing is written unless the rendering succeeds, each file

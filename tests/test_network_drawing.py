@@ -329,6 +329,12 @@ def test_a_graph_through_the_model_twice_is_a_value_error_saying_what_to_draw():
         draw_dot(loss, model=model, cluster=True)
 
 
+def test_a_root_another_model_computed_is_a_value_error_not_a_plain_drawing():
+    model, other = MLP(2, [2, 1], rng=random.Random(0)), MLP(2, [2, 1], rng=random.Random(1))
+    with pytest.raises(ValueError, match="not computed by this model"):
+        draw_dot(other([1.0, 2.0]), model=model, cluster=True)
+
+
 def test_cluster_draws_left_to_right_only():
     model = MLP(2, [2, 1], rng=random.Random(0))
     with pytest.raises(ValueError, match="rankdir must be 'LR'"):

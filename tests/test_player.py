@@ -135,6 +135,20 @@ def test_a_gif_has_a_frame_per_step_all_the_same_size():
     assert len(sizes) == 1
 
 
+def test_a_gif_is_wide_enough_for_a_caption_wider_than_its_pictures():
+    image = pytest.importorskip("PIL.Image")
+    small = io.BytesIO()
+    image.new("RGB", (40, 30), "white").save(small, format="PNG")
+    caption = "pre_activation.grad += 0.7864 x 1.0000 = 0.7864  ->  0.7864"
+    gif = image.open(io.BytesIO(gif_bytes([small.getvalue()], [caption])))
+    # every pixel of the caption's text is inside the frame: its right end is not cut off
+    frame = gif.convert("RGB")
+    text_ends = max(
+        x for x in range(frame.width) for y in range(4, 20) if frame.getpixel((x, y))[0] < 100
+    )
+    assert text_ends < gif.width - 4  # the text stops before the frame's right edge
+
+
 @needs_renderer
 def test_save_html_and_save_gif_write_their_files(tmp_path):
     pytest.importorskip("PIL")
@@ -183,11 +197,27 @@ def recorder():
     return recorder
 
 
+@pytest.mark.parametrize("classes", [3, 7, 12])
+def test_each_class_is_shaded_in_the_colour_of_its_points(classes):
+    colors = pytest.importorskip("matplotlib.colors")
+    from micrograd.animate import TrainingRecorder
+    from micrograd.data import make_spirals
+
+    X, y = make_spirals(5 * classes, classes=classes, noise=0.05, seed=0)
+    model = MLP(2, [8, classes], rng=random.Random(0))
+    fig, _ = TrainingRecorder(model, X, y, every=5, resolution=8)._figure()
+    mesh, *points = fig.axes[0].collections
+    for c, scatter in enumerate(points):
+        shade = mesh.get_cmap()(mesh.norm(c))
+        assert colors.to_hex(shade) == colors.to_hex(scatter.get_facecolor()[0]), c
+
+
 def test_a_recorder_keeps_a_frame_before_training_and_every_few_steps(recorder):
     assert recorder.steps == [0, 4, 8, 12]
     assert len(recorder.loss) == 12
     assert recorder.captions()[0] == "after 0 steps: untrained"
-    assert recorder.captions()[-1] == f"after 12 steps: loss {recorder.loss[-1]:.4f}"
+    # the loss of step 12 is History's: computed before that step's update
+    assert recorder.captions()[-1] == f"after 12 steps; loss at step 12: {recorder.loss[11]:.4f}"
 
 
 def test_a_recorded_frame_is_the_class_the_model_gave_each_cell_then(recorder):

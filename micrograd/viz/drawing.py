@@ -228,6 +228,11 @@ class TracedGraph:
         self.passes: list[NeuronPass] = []
         if options.expand or options.cluster:
             self.passes = find_passes(values, self.neurons, options.expand)
+        if options.cluster and not self.passes:
+            raise ValueError(
+                "cluster=True: root was not computed by this model (none of its neurons is "
+                "in root's graph): pass the output, or a loss, of a forward pass through it"
+            )
         self._drawn_as = {p.output: p.drawn_as for p in self.passes if p.drawn_as is not None}
         parts_of = {
             p.output: [n for n in p.nodes() if isinstance(n, Part)]

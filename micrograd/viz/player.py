@@ -154,7 +154,12 @@ def gif_bytes(
     images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
     line_height = 19
     caption_height = 10 + line_height * max(len(c.splitlines()) for c in captions)
-    width = max(image.width for image in images)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    text_width = max(
+        measure.textlength(line, font=font) for c in captions for line in c.splitlines() or [""]
+    )
+    # as wide as the widest picture, or as the widest caption line (8 px each side)
+    width = max(max(image.width for image in images), 16 + int(text_width + 1))
     height = caption_height + max(image.height for image in images)
     frames = []
     for image, caption in zip(images, captions):
