@@ -411,8 +411,8 @@ class _Program:
         # demo step. Not when t is inf or NaN: then 0 * t is NaN, so the test is
         # `if x or n`, where n = t - t is 0.0 (false) for a finite t and NaN (true) for
         # inf or NaN, worked out once per neuron (+4.7% instructions on the compiled
-        # demo step; t - t in each test cost +7%). (A relu neuron is no weight, so taking its two
-        # terms together keeps the order in which every gradient adds up.)
+        # demo step; t - t in each test cost +7%). (A relu neuron is no weight, so taking
+        # its two terms together keeps the order in which every gradient adds up.)
         later = []
         nonfinite = f"n{n}"
         if any(isinstance(x, Value) and _relu_neuron(x) for x in parts.inputs):
