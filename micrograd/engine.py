@@ -1200,6 +1200,8 @@ def _fused_neurons(split: _SplitInputs, neurons: Iterable[NeuronLike]) -> list[V
             except (ValueError, ZeroDivisionError, OverflowError):
                 y = _forward(sigma, [total], [total])  # raises the error that names the op
             slope = sigma.derivatives[0](total, y)  # d(out)/d(s); None: passes nothing back
+        # _node's body, written out: calling it here costs 2.3M more instructions per
+        # forward pass of the demo (+5%, callgrind), one call for each of 3,300 neurons
         out = _new_value(Value)
         out.data = y
         out.grad = 0.0
