@@ -10,6 +10,7 @@ in conftest.py.
   message that shows both numbers; FD_REL / FD_ABS are the tolerances that suit
   central differences (error ~ eps**2 from truncation, ~ 1e-16/eps from rounding).
 - `call`, `chain_sum`: the float references for unary ops and fused sums.
+- `recorded_training(every, steps)`: a training run recorded for the players' tests.
 """
 
 from __future__ import annotations
@@ -168,3 +169,22 @@ def random_graph(seed: int) -> tuple[Value, list[Value]]:
 def bits(x: float) -> bytes:
     """x's exact bits, so that NaNs compare equal to themselves."""
     return struct.pack("<d", x)
+
+
+def recorded_training(every: int, steps: int):
+    """A TrainingRecorder of a small hinge-loss fit on 40 two-moons points, recording
+    every `every` steps of `steps` (skips the test without matplotlib)."""
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    from micrograd.animate import TrainingRecorder
+    from micrograd.data import make_moons
+    from micrograd.nn import MLP
+    from micrograd.train import fit
+
+    X, y = make_moons(40, noise=0.1, seed=0)
+    y = [2 * t - 1 for t in y]
+    model = MLP(2, [8, 1], rng=random.Random(0))
+    recorder = TrainingRecorder(model, X, y, every=every, resolution=12)
+    fit(model, X, y, loss="hinge", steps=steps, progress=False, callbacks=[recorder])
+    return recorder

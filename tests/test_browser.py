@@ -18,12 +18,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import recorded_training
 
 from micrograd import render
-from micrograd.data import make_moons
 from micrograd.engine import Value
 from micrograd.nn import MLP
-from micrograd.train import fit
 from micrograd.viz import step_through
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -251,14 +250,7 @@ def test_a_frame_wider_than_the_window_is_shrunk_to_fit_with_its_root_in_view(tm
 
 
 def test_the_training_page_plays_in_chromium(tmp_path):
-    pytest.importorskip("matplotlib")
-    from micrograd.animate import TrainingRecorder
-
-    X, y = make_moons(40, noise=0.1, seed=0)
-    y = [2 * t - 1 for t in y]
-    model = MLP(2, [8, 1], rng=random.Random(0))
-    recorder = TrainingRecorder(model, X, y, every=5, resolution=12)
-    fit(model, X, y, loss="hinge", steps=10, progress=False, callbacks=[recorder])
+    recorder = recorded_training(every=5, steps=10)
     page = tmp_path / "training.html"
     recorder.save_html(page, seconds_per_frame=0.5)
     seen = probe(page)

@@ -47,10 +47,11 @@ def build_topo(root: Value) -> list[Value]:
     return topo
 
 
-def manual_backward(root: Value) -> None:
-    """The lecture's loop: seed the root, then each node's _backward in reverse order."""
+def manual_backward(root: Value, order=build_topo) -> None:
+    """The lecture's loop: seed the root, then each node's _backward in reverse order
+    (the lecture's build_topo, or another, such as our topological_order)."""
     root.grad = 1.0
-    for node in reversed(build_topo(root)):
+    for node in reversed(order(root)):
         node._backward()
 
 
@@ -193,9 +194,7 @@ def test_the_loop_over_our_topological_order_gives_backward_bit_for_bit_on_a_sha
         return (h * x + (x.exp() * y) ** 2 - x / (y * y + 1.0)).sigmoid(), x, y
 
     out, x, y = graph()
-    out.grad = 1.0
-    for node in reversed(topological_order(out)):
-        node._backward()
+    manual_backward(out, topological_order)
     out2, x2, y2 = graph()
     out2.backward()
     assert (x.grad, y.grad) == (x2.grad, y2.grad)
@@ -209,9 +208,7 @@ def test_the_loop_gives_backward_bit_for_bit_behind_a_relu_that_is_off():
         return off * 3.0 + x * x, x, z
 
     out, x, z = graph()
-    out.grad = 1.0
-    for node in reversed(topological_order(out)):
-        node._backward()
+    manual_backward(out, topological_order)
     out2, x2, z2 = graph()
     out2.backward()
     assert (x.grad, z.grad) == (x2.grad, z2.grad) == (1.6, 0.0)

@@ -12,12 +12,11 @@ import re
 import shlex
 
 import pytest
+from helpers import recorded_training
 
 from micrograd import render
-from micrograd.data import make_moons
 from micrograd.engine import Value
 from micrograd.nn import MLP
-from micrograd.train import fit
 from micrograd.viz import step_through
 from micrograd.viz.drawing import draw_graph
 from micrograd.viz.player import gif_bytes, player_html
@@ -186,15 +185,7 @@ def test_a_player_needs_a_caption_per_picture():
 
 @pytest.fixture(scope="module")
 def recorder():
-    pytest.importorskip("matplotlib")
-    from micrograd.animate import TrainingRecorder
-
-    X, y = make_moons(40, noise=0.1, seed=0)
-    y = [2 * t - 1 for t in y]
-    model = MLP(2, [8, 1], rng=random.Random(0))
-    recorder = TrainingRecorder(model, X, y, every=4, resolution=12)
-    fit(model, X, y, loss="hinge", steps=12, progress=False, callbacks=[recorder])
-    return recorder
+    return recorded_training(every=4, steps=12)
 
 
 @pytest.mark.parametrize("classes", [3, 7, 12])
