@@ -232,3 +232,6 @@ def _check_root(root: object, caller: str) -> None:
     if not isinstance(root, Value):
         hint = "; pass one of them, or Value.sum(outputs)" if isinstance(root, list) else ""
         raise TypeError(f"{caller} expected a Value, got {type(root).__name__}{hint}")
+
+
+Value.backward_steps = backward_steps  # type: ignore[assignment]  # declared in value.py

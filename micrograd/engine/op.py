@@ -81,6 +81,7 @@ class Op:
         "name", "forward", "derivatives", "kind", "symbol", "formula", "commutative",
         "spelling", "operator", "activation", "title", "torch", "doc", "fused",
         "step", "local_derivatives", "parents", "push_parents", "contributions", "closure",
+        "check",
     )  # fmt: skip
 
     def __init__(
@@ -127,6 +128,8 @@ class Op:
         self.push_parents = push_parents
         self.contributions: Callable[..., list[tuple[Any, Any, Any]]] | None = None
         self.closure: Callable[[], None] | None = None  # for a node built by hand: _backward
+        # for a user's op: checks its rules as a node is recorded (register.py)
+        self.check: Callable[[Sequence[Any], Sequence[float], float], None] | None = None
 
     @property
     def arity(self) -> int:

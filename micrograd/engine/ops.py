@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from micrograd.engine.register import op, seal_built_ins
-from micrograd.engine.value import Value, _node, number_text
+from micrograd.engine.value import Value, _node
 
 __all__ = [
     "sub",
@@ -84,8 +84,13 @@ def _pow_exponent_derivative(a: Any, b: Any, out: Any) -> Any:
     return 0.0 if base == 0.0 else math.nan
 
 
+def _number_text(x: float) -> str:
+    """A plain number as a formula writes it: 2.0 as "2", 0.5 as "0.5"."""
+    return f"{x + 0.0:.6g}"
+
+
 def _pow_spelling(a: Value | float, b: Value | float) -> str:
-    return "**" if isinstance(b, Value) else f"**{number_text(b)}"  # micrograd's x**2: "**2"
+    return "**" if isinstance(b, Value) else f"**{_number_text(b)}"  # micrograd's x**2: "**2"
 
 
 @op(

@@ -32,6 +32,7 @@ from micrograd.engine.value import (
     add,
     apply,
     chain_rule,
+    describe,
     local_derivatives,
     mul,
 )
@@ -135,6 +136,7 @@ def register(row: Op) -> None:
     if user:
         _check_user_op_name(row.name, row.activation)
         row.forward = _checked_forward(row)
+        row.check = _rule_checker(row)
     fused = fused_row(row) if row.activation else None
     methods = _methods(row)
     with _LOCK:
@@ -187,7 +189,7 @@ def _methods(row: Op) -> dict[str, Callable[..., Any]]:
 
 def _check_user_op_name(name: str, activation: bool) -> None:
     """A ValueError unless `name` can be a user's op: a method name of its own."""
-    if not name.isidentifier() or keyword.iskeyword(name) or keyword.issoftkeyword(name):
+    if not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(
             f"an op's name must be a Python identifier that is not a keyword, got {name!r}"
         )
@@ -247,6 +249,34 @@ def _checked_forward(row: Op) -> Callable[..., float]:
     checked.__name__ = getattr(forward, "__name__", row.name)
     checked.__wrapped__ = forward  # type: ignore[attr-defined]
     return checked
+
+
+def _rule_checker(row: Op) -> Callable[[Sequence[Any], Sequence[float], float], None]:
+    """What a user's op runs as each of its nodes is recorded: its local derivatives,
+    tried at the node's numbers. A rule that raises or gives no number fails there,
+    naming the op, before backward() has changed any gradient."""
+
+    def where(i: int, operands: Sequence[Any], xs: Sequence[float]) -> str:
+        at = ", ".join(describe(x if isinstance(x, Value) else c) for x, c in zip(operands, xs))
+        return f"the derivative rule of op {row.name!r} for operand {i}, at ({at}),"
+
+    def check(operands: Sequence[Any], xs: Sequence[float], y: float) -> None:
+        for i, derivative in enumerate(row.derivatives):
+            try:
+                d = derivative(*xs, y)
+            except Exception as error:  # any mistake in a user's rule, named
+                kind = (
+                    type(error) if isinstance(error, (ValueError, ArithmeticError)) else TypeError
+                )
+                message = f"{where(i, operands, xs)} raised {type(error).__name__}: {error}"
+                raise kind(message) from error
+            if d is not None and (not isinstance(d, Real) or isinstance(d, bool)):
+                raise TypeError(
+                    f"{where(i, operands, xs)} must give a real number (or None: passes "
+                    f"nothing back), got {type(d).__name__} {d!r}"
+                )
+
+    return check
 
 
 for _row in (add, mul, SUM_OP, DOT_OP):  # the built-in rows written outside ops.py

@@ -8,11 +8,10 @@ node applies the chain rule: each operand's grad gains
 d(result)/d(operand) * result.grad.
 
 This file tells that story for + and *, in reading order: grad mode, the Value,
-how a node is recorded, the backward sweep and the chain-rule step it calls at
-each node. Then the machinery those use: what a row of the op table is (`Op`),
-and the rows of + and *, each rule beside its op. The other ops, your own ops,
-fused neurons, higher-order gradients and the lecture's code live in the files
-that micrograd/engine/__init__.py lists, in the order to read them.
+how a node is recorded, the backward sweep and the chain-rule step it calls at each
+node; then how any other op makes a node, and the rows of + and *, each rule beside
+its op. The other files (micrograd/engine/__init__.py lists them in reading order)
+hold what a row is, the other ops, your own ops, fused neurons and the lecture's code.
 
 How a node is stored (six slots keep it small and fast; 144 bytes with its float,
 `python benchmarks/run.py memory`, CPython 3.11):
@@ -23,14 +22,12 @@ How a node is stored (six slots keep it small and fast; 144 bytes with its float
   is None for one), each a Value or a plain number (a constant, kept so that
   drawings can show it). Its local derivatives are not stored: the sweep gets them
   from the op's rule, as micrograd's closures do.
-- An op of many operands (Value.sum, a fused neuron: fused.py) keeps a tuple in
-  `_a`, and what its row needs in `_b` and `_s`.
+- An op of many operands (Value.sum, a fused neuron: fused.py) keeps a tuple in `_a`.
 - `label` and any attribute a user adds (`p.m = 0.0`) live in the instance dict,
   made only when one is set.
 
-No node made by an op holds a closure or a reference to anything made after it,
-so a graph holds no reference cycles and is freed by reference counting alone, the
-moment the last reference to its root goes.
+No node made by an op holds a closure or anything made after it: a graph has no
+reference cycles and is freed by reference counting alone.
 """
 
 from __future__ import annotations
@@ -101,8 +98,7 @@ class Value:
     it passes nothing back until you give it a `_backward` (`out._backward = closure`).
     """
 
-    # Six slots (see the module docstring). __dict__ holds `label` and attributes users
-    # add, and is made only when one is set; __weakref__ lets Values be weakly referenced.
+    # Six slots (see the module docstring); __dict__ for `label` and users' attributes.
     __slots__ = ("data", "grad", "_rule", "_a", "_b", "_s", "__dict__", "__weakref__")
 
     data: float
@@ -238,12 +234,6 @@ class Value:
 
         return draw_dot(self, **options)
 
-    def backward_steps(self) -> Iterator[BackwardStep]:
-        """backward(), one node at a time: see micrograd.engine.backward_steps."""
-        from micrograd.engine.gradients import backward_steps  # builds on this file
-
-        return backward_steps(self)
-
     # ---- conversions and comparisons (on data; they record no graph) ----------------------------
 
     def __float__(self) -> float:
@@ -272,7 +262,8 @@ class Value:
     # ---- the rest of Value's methods come from the files that define them ----------------------
     # Every op's row becomes a method when it is registered (register.py): the rows of
     # ops.py (x - y, x ** 2, x.tanh(), ...) and yours. fused.py adds Value.sum and Value.dot;
-    # lecture.py adds micrograd's _backward, _op and _prev. Declared here for type checkers.
+    # gradients.py backward_steps(); lecture.py micrograd's _backward, _op and _prev.
+    # Declared here for type checkers.
     if TYPE_CHECKING:
 
         def __sub__(self, other: Operand) -> Value: ...
@@ -299,6 +290,8 @@ class Value:
             bias: Value | None = None,
             activation: str | None = None,
         ) -> Value: ...
+
+        def backward_steps(self) -> Iterator[BackwardStep]: ...
 
         _backward: Callable[[], None]
         _op: str
@@ -405,16 +398,12 @@ def chain_rule(node: Value) -> None:
 
 
 def contributions(node: Value, g: Any, create_graph: bool = False) -> list[tuple[Value, Any, Any]]:
-    """What node passes back to each parent when its gradient is g.
+    """(parent, d(node)/d(parent), the contribution local * g) for each parent that
+    node passes something back to when its gradient is g (Values with create_graph).
 
-    Returns (parent, local derivative d(node)/d(parent), contribution) for each
-    parent that receives something; the contribution, local * g, is what is added to
-    the parent's gradient. With create_graph, g is a Value and so are the rest.
-
-    A node whose gradient is 0 passes nothing back: what only it connects to the
-    root (the whole example behind a hinge that is off, say) costs the sweep nothing,
-    and 0 * an infinite local derivative is not NaN. (Not with create_graph: a
-    gradient that is 0 here can still have a derivative.)
+    A node whose gradient is 0 passes nothing back: what only it connects to the root
+    (an example behind a hinge that is off) costs nothing, and 0 * an infinite local
+    derivative is not NaN. (Not with create_graph: a 0 can still have a derivative.)
     """
     rule = node._rule
     if rule is None or node._a is None:
@@ -470,9 +459,10 @@ def apply(row: Op, operands: Sequence[Operand]) -> Any:
     y = compute(row, operands, xs)
     # each operand a Value, or a constant kept as a float
     a = operands[0] if isinstance(operands[0], Value) else xs[0]
-    if row.arity == 1:
-        return _node(y, row, a, None)
-    return _node(y, row, a, operands[1] if isinstance(operands[1], Value) else xs[1])
+    b = None if row.arity == 1 else operands[1] if isinstance(operands[1], Value) else xs[1]
+    if row.check is not None and _grad_enabled.get():  # your op's rules: see register.py
+        row.check(operands, xs, y)
+    return _node(y, row, a, b)
 
 
 def compute(row: Op, operands: Sequence[Operand], xs: Sequence[float]) -> float:
@@ -593,11 +583,6 @@ def describe(x: Value | float) -> str:
     if isinstance(x, Value):
         return f"{x.data!r} (Value {x.label!r})" if x.label else repr(x.data)
     return repr(x)
-
-
-def number_text(x: float) -> str:
-    """A plain number as a formula writes it: 2.0 as "2", 0.5 as "0.5"."""
-    return f"{x + 0.0:.6g}"
 
 
 __all__ = [
