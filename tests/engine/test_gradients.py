@@ -12,7 +12,15 @@ import math
 import random
 
 import pytest
-from helpers import assert_all_close, assert_close, ops_exercised
+from helpers import (
+    OP_CASES,
+    PAIRS,
+    OpCase,
+    assert_all_close,
+    assert_close,
+    op_case_params,
+    ops_exercised,
+)
 
 from micrograd import engine
 from micrograd.engine import Value, grad, no_grad
@@ -65,68 +73,29 @@ def test_second_derivative_of_tanh_is_minus_2_tanh_times_1_minus_tanh_squared(x)
 
 # ---- every op, against finite differences of its first derivative ----------------------
 
-POINTS = [-1.7, -0.4, 0.3, 1.1, 2.6]
-POSITIVE = [0.2, 0.9, 2.5]
-PAIRS = [(-1.3, 0.8), (0.6, -2.2), (1.9, 1.4)]
-POSITIVE_BASE_PAIRS = [(0.4, -1.5), (1.7, 0.6), (3.2, 2.3)]
-
-# (name, f of Values, points); each point is a tuple of inputs
-OPS = [
-    ("neg", lambda x: -x, POINTS),
-    ("abs", abs, POINTS),
-    ("relu", Value.relu, POINTS),
-    ("tanh", Value.tanh, POINTS),
-    ("sigmoid", Value.sigmoid, POINTS),
-    ("exp", Value.exp, POINTS),
-    ("log", Value.log, POSITIVE),
-    ("sqrt", Value.sqrt, POSITIVE),
-    ("x + 3", lambda x: x + 3, POINTS),
-    ("3 + x", lambda x: 3 + x, POINTS),
-    ("x - 2.5", lambda x: x - 2.5, POINTS),
-    ("2.5 - x", lambda x: 2.5 - x, POINTS),
-    ("x * -1.5", lambda x: x * -1.5, POINTS),
-    ("-1.5 * x", lambda x: -1.5 * x, POINTS),
-    ("x / 0.7", lambda x: x / 0.7, POINTS),
-    ("0.7 / x", lambda x: 0.7 / x, POINTS),
-    ("x ** 2", lambda x: x**2, POINTS),
-    ("x ** 3", lambda x: x**3, POINTS),
-    ("x ** -2", lambda x: x**-2, POINTS),
-    ("x ** 0", lambda x: x**0, POINTS),
-    ("x ** 0.5", lambda x: x**0.5, POSITIVE),
-    ("x ** -1.5", lambda x: x**-1.5, POSITIVE),
-    ("2 ** x", lambda x: 2.0**x, POINTS),
-    ("0.3 ** x", lambda x: 0.3**x, POINTS),
-    ("x * x", lambda x: x * x, POINTS),
-    ("a + b", lambda a, b: a + b, PAIRS),
-    ("a - b", lambda a, b: a - b, PAIRS),
-    ("a * b", lambda a, b: a * b, PAIRS),
-    ("a / b", lambda a, b: a / b, PAIRS),
-    ("a ** b", lambda a, b: a**b, POSITIVE_BASE_PAIRS),
-    ("logaddexp(a, b)", lambda a, b: a.logaddexp(b), PAIRS),
-    ("sum", lambda a, b: Value.sum([a, 2.0, b, a], start=b), PAIRS),
-    ("dot", lambda a, b: Value.dot([a, b], [b, 0.5], a), PAIRS),
+# The elementary ops are helpers.OP_CASES (every other point: each case here is slower);
+# the ops of many operands, and a chain of several, are added here.
+FUSED_CASES = [
+    OpCase("sum", lambda a, b: Value.sum([a, 2.0, b, a], start=b), PAIRS[::5]),
+    OpCase("dot", lambda a, b: Value.dot([a, b], [b, 0.5], a), PAIRS[::5]),
     *[
-        (f"dot-{name}", lambda a, b, name=name: Value.dot([a, b], [b, -0.5], a, name), PAIRS)
+        OpCase(f"dot-{name}", lambda a, b, n=name: Value.dot([a, b], [b, -0.5], a, n), PAIRS[::5])
         for name in ("relu", "tanh", "sigmoid")
     ],
-    ("chain", lambda a, b: (a * b).tanh() * (b / 3).exp() - (a**2 + 1).log(), PAIRS),
+    OpCase("chain", lambda a, b: (a * b).tanh() * (b / 3).exp() - (a**2 + 1).log(), PAIRS[::5]),
 ]
 
 
 @pytest.mark.parametrize(
-    ("f", "point"),
-    [
-        pytest.param(f, p if isinstance(p, tuple) else (p,), id=f"{name}@{p}")
-        for name, f, points in OPS
-        for p in points
-    ],
+    ("f", "point"), op_case_params(OP_CASES, every=2) + op_case_params(FUSED_CASES)
 )
 def test_second_derivatives_of_every_op_match_differences_of_its_first_derivative(f, point):
     assert gradcheck(f, point, order=2)
 
 
 def test_the_second_derivative_cases_cover_every_op_of_the_table():
-    assert ops_exercised(OPS) >= set(engine.OPS)  # a row added to the table needs a case above
+    covered = ops_exercised(OP_CASES + FUSED_CASES)
+    assert covered >= set(engine.OPS)  # a row added to the table needs a case
 
 
 # ---- fused neuron nodes -----------------------------------------------------------------
