@@ -234,4 +234,6 @@ def _check_root(root: object, caller: str) -> None:
         raise TypeError(f"{caller} expected a Value, got {type(root).__name__}{hint}")
 
 
-Value.backward_steps = backward_steps  # type: ignore[assignment]  # declared in value.py
+# Value's methods from this file (declared in value.py's class, for type checkers)
+Value.backward_steps = backward_steps  # type: ignore[assignment]
+Value._backward_creating_graph = backward_creating_graph  # type: ignore[method-assign, assignment]

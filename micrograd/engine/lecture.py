@@ -160,6 +160,7 @@ def _get_prev(self: Value) -> set[Value]:
 
 # Value's lecture attributes (declared in value.py's class, for type checkers). A leaf
 # built by hand keeps its `_op` text and `_backward` closure in its instance dict.
+Value._build_by_hand = build_by_hand  # type: ignore[method-assign, assignment]
 Value._op_text = ""  # type: ignore[attr-defined]
 Value._leaf_closure = None  # type: ignore[attr-defined]
 Value._backward = property(_get_backward, _set_backward)  # type: ignore[assignment]

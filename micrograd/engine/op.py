@@ -80,7 +80,7 @@ class Op:
     __slots__ = (
         "name", "forward", "derivatives", "kind", "symbol", "formula", "commutative",
         "spelling", "operator", "activation", "title", "torch", "doc", "fused",
-        "step", "local_derivatives", "parents", "push_parents", "contributions", "closure",
+        "apply", "step", "local_derivatives", "parents", "push_parents", "contributions", "closure",
         "check",
     )  # fmt: skip
 
@@ -104,6 +104,7 @@ class Op:
         doc: str | None = None,
         parents: Callable[[Any], tuple[Any, ...]] | None = None,
         push_parents: Callable[..., None] | None = None,
+        apply: Callable[[Op, Sequence[Any]], Any] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -122,6 +123,7 @@ class Op:
         self.torch = torch
         self.doc = doc or ""
         self.fused: Op | None = None  # for an activation: the op of a whole neuron using it
+        self.apply = apply  # value.apply for a row with a forward rule: `tanh(x)`
         self.step = step
         self.local_derivatives = local_derivatives
         self.parents = parents
@@ -138,9 +140,9 @@ class Op:
 
     def __call__(self, *operands: Any) -> Any:
         """Apply the op: a new Value when an operand is a Value, else a float."""
-        from micrograd.engine.value import apply  # value.py builds on this file
-
-        return apply(self, operands)
+        if self.apply is None:  # an op of many operands, or one built by hand
+            raise TypeError(f"{self.name}() takes {self.arity} operand(s), got {len(operands)}")
+        return self.apply(self, operands)
 
     def derivative(self, i: int, operands: Sequence[Any], out: Any) -> Any:
         """The local derivative with respect to operand i (on floats, or on Values)."""

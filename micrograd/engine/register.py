@@ -118,6 +118,7 @@ def op(
             doc=getattr(forward, "__doc__", None),
             step=chain_rule,
             local_derivatives=local_derivatives,
+            apply=apply,
         )
         register(row)
         return row

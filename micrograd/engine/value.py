@@ -119,11 +119,8 @@ class Value:
         if label:
             self.label = label
         self._rule = self._a = self._b = self._s = None
-        if _children or _op:  # a node built by hand, as in the lecture
-            # lecture.py builds on this file, so it is imported here, when first needed
-            from micrograd.engine.lecture import build_by_hand
-
-            build_by_hand(self, _children, _op)
+        if _children or _op:  # a node built by hand, as in the lecture: see lecture.py
+            self._build_by_hand(_children, _op)
 
     # ---- + and *: each makes a new node that records its op and operands ----------------------
     # (A plain number is kept second: (2 * x).operands == (x, 2.0), since c * x == x * c
@@ -163,10 +160,8 @@ class Value:
         so they can be differentiated again (`x.grad.backward()` gives d²/dx²):
         see gradients.py.
         """
-        if create_graph:
-            from micrograd.engine.gradients import backward_creating_graph  # builds on this file
-
-            backward_creating_graph(self)
+        if create_graph:  # see gradients.py
+            self._backward_creating_graph()
             return
         order = sweep_order([self], reset_grads=True)  # self first, each node before its parents
         if not order:  # self is a leaf: d(self)/d(self) = 1
@@ -262,7 +257,8 @@ class Value:
     # ---- the rest of Value's methods come from the files that define them ----------------------
     # Every op's row becomes a method when it is registered (register.py): the rows of
     # ops.py (x - y, x ** 2, x.tanh(), ...) and yours. fused.py adds Value.sum and Value.dot;
-    # gradients.py backward_steps(); lecture.py micrograd's _backward, _op and _prev.
+    # gradients.py backward_steps() and create_graph; lecture.py micrograd's _backward, _op
+    # and _prev, and nodes built by hand.
     # Declared here for type checkers.
     if TYPE_CHECKING:
 
@@ -292,6 +288,8 @@ class Value:
         ) -> Value: ...
 
         def backward_steps(self) -> Iterator[BackwardStep]: ...
+        def _backward_creating_graph(self) -> None: ...
+        def _build_by_hand(self, children: Iterable[Value], op_text: str) -> None: ...
 
         _backward: Callable[[], None]
         _op: str
@@ -535,6 +533,7 @@ add = Op(
     commutative=True,
     step=_add_step,
     local_derivatives=local_derivatives,
+    apply=apply,
     doc="a + b.",
 )
 mul = Op(
@@ -545,6 +544,7 @@ mul = Op(
     commutative=True,
     step=_mul_step,
     local_derivatives=local_derivatives,
+    apply=apply,
     doc="a * b.",
 )
 
