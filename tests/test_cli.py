@@ -24,7 +24,7 @@ from micrograd.__main__ import DATASETS, main, validation_points
 from micrograd.data import make_moons
 from micrograd.losses import hinge, l2
 from micrograd.nn import MLP
-from micrograd.train import accuracy, predict
+from micrograd.metrics import accuracy, predict
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ["model.json", "decision_boundary.png", "training.png", "network.svg", "graph.svg"]
