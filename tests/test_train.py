@@ -10,6 +10,7 @@ import threading
 import weakref
 
 import pytest
+from helpers import moons
 
 from micrograd.data import batches, make_moons
 from micrograd.engine import Value
@@ -17,11 +18,6 @@ from micrograd.losses import hinge, mse
 from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam, linear_decay
 from micrograd.train import History, fit
-
-
-def moons(n: int = 100):
-    X, y = make_moons(n, noise=0.1, seed=1337)
-    return X, [2 * t - 1 for t in y]
 
 
 def demo_model() -> MLP:
@@ -59,7 +55,7 @@ def test_fit_reproduces_micrograds_demo_loop_float_for_float():
     assert model.state_dict() == expected_model.state_dict()
 
 
-# The full demo (100 steps to 100% accuracy) is run once, by tests/test_cli.py.
+# The full demo (100 steps to 100% accuracy) is run once, by tests/project/test_cli.py.
 
 
 # ---- what fit records and how it steps ---------------------------------------------------------

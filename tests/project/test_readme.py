@@ -15,11 +15,11 @@ import importlib.util
 import io
 import re
 from importlib.metadata import metadata
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
 
 
 def fenced_blocks(language: str) -> list[tuple[str, str]]:
