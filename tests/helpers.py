@@ -10,7 +10,11 @@ in conftest.py.
   message that shows both numbers; FD_REL / FD_ABS are the tolerances that suit
   central differences (error ~ eps**2 from truncation, ~ 1e-16/eps from rounding).
 - `call`, `chain_sum`: the float references for unary ops and fused sums.
+- `bits(x)`: a float's exact bits, for comparing results to the last bit.
+- `random_graph(seed)`: a random graph that uses every op, the same for the same seed.
+- `moons(n, seed)`: two-moons points with labels -1/+1, as the demo trains on.
 - `recorded_training(every, steps)`: a training run recorded for the players' tests.
+- `ROOT`: the checkout's root folder, for the project-level checks in tests/project/.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ import operator
 import random
 import struct
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from micrograd.engine import Value, logaddexp
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The seed of the `rng` fixture (conftest.py).
 SEED = 20240607
@@ -172,6 +179,15 @@ def bits(x: float) -> bytes:
     return struct.pack("<d", x)
 
 
+def moons(n: int = 100, seed: int | random.Random = 1337) -> tuple[list, list[int]]:
+    """n two-moons points (noise 0.1, as micrograd's demo) and their labels as -1/+1,
+    the labels hinge loss takes; seed 1337 draws micrograd's own points."""
+    from micrograd.data import make_moons
+
+    X, y = make_moons(n, noise=0.1, seed=seed)
+    return X, [2 * t - 1 for t in y]
+
+
 def recorded_training(every: int, steps: int):
     """A TrainingRecorder of a small hinge-loss fit on 40 two-moons points, recording
     every `every` steps of `steps` (skips the test without matplotlib)."""
@@ -179,12 +195,10 @@ def recorded_training(every: int, steps: int):
 
     pytest.importorskip("matplotlib")
     from micrograd.animate import TrainingRecorder
-    from micrograd.data import make_moons
     from micrograd.nn import MLP
     from micrograd.train import fit
 
-    X, y = make_moons(40, noise=0.1, seed=0)
-    y = [2 * t - 1 for t in y]
+    X, y = moons(40, seed=0)
     model = MLP(2, [8, 1], rng=random.Random(0))
     recorder = TrainingRecorder(model, X, y, every=every, resolution=12)
     fit(model, X, y, loss="hinge", steps=steps, progress=False, callbacks=[recorder])

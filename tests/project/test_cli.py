@@ -17,16 +17,15 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, moons
 
 import micrograd
 import micrograd.__main__ as cli
 from micrograd.__main__ import DATASETS, main, validation_points
-from micrograd.data import make_moons
 from micrograd.losses import hinge, l2
+from micrograd.metrics import accuracy, predict
 from micrograd.nn import MLP
-from micrograd.train import accuracy, predict
 
-ROOT = Path(__file__).resolve().parent.parent
 FILES = ["model.json", "decision_boundary.png", "training.png", "network.svg", "graph.svg"]
 
 
@@ -46,9 +45,9 @@ def run(
 def moons_split(seed: int = 1337) -> tuple[list, list, list, list]:
     """The demo's data: micrograd's 100 moons points, and 50 more drawn from a seed of
     their own to validate on; labels -1/+1 for hinge loss."""
-    X, y = make_moons(100, noise=0.1, seed=seed)
-    X_val, y_val = make_moons(50, noise=0.1, seed=random.Random(f"validation {seed}"))
-    return X, X_val, [2 * t - 1 for t in y], [2 * t - 1 for t in y_val]
+    X, y = moons(100, seed)
+    X_val, y_val = moons(50, seed=random.Random(f"validation {seed}"))
+    return X, X_val, y, y_val
 
 
 def summary(printed: str, part: str) -> tuple[float, float]:
