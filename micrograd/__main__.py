@@ -242,6 +242,7 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
         for layer in model.layers[1:]:
             signal = layer(signal if isinstance(signal, list) else [signal])
         root = signal[labels[0]] if isinstance(signal, list) else signal
+        model.zero_grad()  # training's last step left its gradients: draw this pass's alone
         root.backward()  # so that the drawings show gradients
         hidden = hidden if isinstance(hidden, list) else [hidden]
         on = [h for h in hidden if h.data > 0]

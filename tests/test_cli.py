@@ -601,3 +601,23 @@ def test_compile_with_mini_batches_is_a_usage_error(tmp_path, capsys):
         demo(tmp_path, "--compile", "--batch-size", "10")
     assert exit_.value.code == 2
     assert "--compile" in capsys.readouterr().err
+
+
+def test_the_graph_drawing_shows_one_clean_backward_pass_not_gradients_left_from_training(
+    tmp_path, monkeypatch
+):
+    viz = pytest.importorskip("micrograd.viz")
+    drawn: dict = {}
+
+    def recording_draw_dot(root, model, **options):
+        drawn["grads"] = [p.grad for p in model.parameters()]
+        raise RuntimeError("recorded; nothing to draw")
+
+    monkeypatch.setattr(viz, "draw_dot", recording_draw_dot)
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--steps", "2") == 0
+    # one clean forward and backward pass of the saved model on the first training point
+    model = MLP.load(str(tmp_path / "model.json"))
+    X, _, _, _ = moons_split()
+    model(X[0]).backward()
+    assert drawn["grads"] == [p.grad for p in model.parameters()]
