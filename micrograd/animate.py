@@ -27,7 +27,7 @@ from micrograd.files import write_atomically
 from micrograd.metrics import predict, predicted_class
 from micrograd.nn import Module
 from micrograd.plot import class_colormap, class_colour
-from micrograd.viz.player import gif_bytes, player_html
+from micrograd.viz.player import frame_milliseconds, gif_bytes, player_html
 
 if TYPE_CHECKING:
     from matplotlib.animation import FuncAnimation
@@ -90,8 +90,8 @@ class TrainingRecorder:
             from matplotlib.animation import FuncAnimation
         except ImportError:
             raise ImportError('animations need matplotlib: pip install "micrograd[plot]"') from None
+        interval = frame_milliseconds(seconds_per_frame)
         fig, show = self._figure()
-        interval = seconds_per_frame * 1000
         return FuncAnimation(fig, show, frames=len(self), interval=interval, blit=False)
 
     def _figure(self, dpi: float = 72) -> tuple[Any, Any]:

@@ -175,6 +175,25 @@ def test_seconds_per_frame_that_is_not_a_number_is_a_type_error(seconds):
         gif_bytes([b""], ["caption"], seconds_per_frame=seconds)
 
 
+@pytest.mark.parametrize("seconds", [1e306, 656.0, 1e-9, 0.001])
+def test_seconds_per_frame_outside_what_gifs_and_browsers_play_is_refused_by_name(seconds):
+    # a GIF holds a frame's time in hundredths of a second, at most 655.35 s, and
+    # browsers play a frame shorter than 0.02 s as 0.1 s
+    with pytest.raises(ValueError, match=r"seconds_per_frame must be from 0.02 to 655.35 s, got "):
+        player_html(["<svg/>"], ["caption"], "title", seconds_per_frame=seconds)
+    with pytest.raises(ValueError, match=r"seconds_per_frame must be from 0.02 to 655.35 s, got "):
+        gif_bytes([b""], ["caption"], seconds_per_frame=seconds)
+
+
+def test_the_training_animation_takes_seconds_per_frame_as_the_players_do():
+    pytest.importorskip("matplotlib")
+    from micrograd.animate import TrainingRecorder
+
+    recorder = TrainingRecorder(MLP(2, [1]), [[1.0, 2.0]], [1])
+    with pytest.raises(ValueError, match=r"seconds_per_frame must be from 0.02 to 655.35 s"):
+        recorder.animation(seconds_per_frame=1e306)
+
+
 def test_a_player_needs_a_caption_per_picture():
     with pytest.raises(ValueError, match="one caption per picture"):
         player_html(["<svg/>", "<svg/>"], ["only one"], "title")

@@ -17,7 +17,25 @@ from collections.abc import Sequence
 
 from micrograd._checks import positive_number
 
-__all__ = ["player_html", "gif_bytes"]
+__all__ = ["player_html", "gif_bytes", "frame_milliseconds"]
+
+# A GIF holds each frame's time in hundredths of a second, in 16 bits (at most 655.35 s),
+# and browsers play a GIF frame shorter than 0.02 s as 0.1 s: the times every player plays.
+SHORTEST_FRAME = 0.02
+LONGEST_FRAME = 655.35
+
+
+def frame_milliseconds(seconds_per_frame: object) -> int:
+    """seconds_per_frame as whole milliseconds, or a TypeError/ValueError saying why not:
+    a number of seconds from SHORTEST_FRAME to LONGEST_FRAME, which GIFs and pages play alike."""
+    seconds = positive_number("seconds_per_frame", seconds_per_frame)
+    if not SHORTEST_FRAME <= seconds <= LONGEST_FRAME:
+        raise ValueError(
+            f"seconds_per_frame must be from {SHORTEST_FRAME} to {LONGEST_FRAME} s, got "
+            f"{seconds_per_frame!r}: a GIF holds at most {LONGEST_FRAME} s a frame, and "
+            f"browsers play frames shorter than {SHORTEST_FRAME} s slower than asked"
+        )
+    return round(seconds * 1000)
 
 _STYLE = """
 .mg-player { font-family: sans-serif; font-size: 14px; color: #111827; }
@@ -94,7 +112,7 @@ def player_html(
     `captions` plain text, one per frame. A fragment for a notebook, or a whole page."""
     if len(pictures) != len(captions) or not pictures:
         raise ValueError("a player needs one caption per picture, and at least one picture")
-    milliseconds = round(positive_number("seconds_per_frame", seconds_per_frame) * 1000)
+    milliseconds = frame_milliseconds(seconds_per_frame)
     # a key from its content, so that the same frames give the same page every time
     digest = hashlib.sha1("\0".join([*pictures, *captions]).encode("utf-8")).hexdigest()
     key = digest[:12]
@@ -142,7 +160,7 @@ def gif_bytes(
 
     Needs Pillow, which comes with matplotlib (`pip install "micrograd[plot]"`).
     """
-    milliseconds = round(positive_number("seconds_per_frame", seconds_per_frame) * 1000)
+    milliseconds = frame_milliseconds(seconds_per_frame)
     try:
         from PIL import Image, ImageDraw, ImageFont
     except ImportError:
