@@ -64,13 +64,20 @@ class TrainingRecorder:
         self.steps: list[int] = []  # the step after which each frame was recorded
         self.fields: list[list[list[int]]] = []  # each frame's class per grid cell
         self.loss: list[float] = []  # the loss at every step, from fit's History
+        self._history: Any = None  # the History of the fit call running now
+        self._earlier: list[float] = []  # the losses of the fit calls before it
         self._record(0)
 
     def __call__(self, step: int, history: Any) -> bool:
-        """fit's callback: record after every `every` steps; never stops training."""
-        self.loss = list(history.loss)
-        if (step + 1) % self.every == 0:
-            self._record(step + 1)
+        """fit's callback: record after every `every` steps; never stops training.
+
+        Each fit call has a History of its own and counts its steps from 0: a recorder
+        used for several calls counts on from where the one before it stopped."""
+        if history is not self._history:  # a new fit call
+            self._earlier, self._history = list(self.loss), history
+        self.loss = self._earlier + list(history.loss)
+        if len(self.loss) % self.every == 0:
+            self._record(len(self.loss))
         return False
 
     def _record(self, step: int) -> None:

@@ -248,6 +248,25 @@ def test_a_training_gif_has_a_frame_per_recording(recorder):
     assert gif.n_frames == len(recorder) == 4
 
 
+def test_a_recorder_used_for_two_fits_counts_on_through_the_second():
+    pytest.importorskip("matplotlib")
+    from micrograd.animate import TrainingRecorder
+    from micrograd.data import make_moons
+    from micrograd.train import fit
+
+    X, y = make_moons(20, noise=0.1, seed=0)
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    recorder = TrainingRecorder(model, X, [2 * t - 1 for t in y], every=2, resolution=4)
+    runs = [
+        fit(model, X, [2 * t - 1 for t in y], loss="hinge", steps=4, progress=False,
+            callbacks=[recorder])
+        for _ in range(2)
+    ]  # fmt: skip
+    assert recorder.steps == [0, 2, 4, 6, 8]
+    assert recorder.loss == runs[0].loss + runs[1].loss
+    assert recorder.captions()[-1] == f"after 8 steps; loss at step 8: {runs[1].loss[-1]:.4f}"
+
+
 def test_a_recorder_refuses_points_that_are_not_2d():
     pytest.importorskip("matplotlib")
     from micrograd.animate import TrainingRecorder
