@@ -11,6 +11,7 @@ import random
 import re
 import shlex
 
+import graphviz
 import pytest
 from helpers import recorded_training
 
@@ -157,6 +158,18 @@ def test_save_html_and_save_gif_write_their_files(tmp_path):
     assert (tmp_path / "steps.html").read_text(encoding="utf-8") == steps.to_html(full_page=True)
     assert (tmp_path / "steps.gif").read_bytes().startswith(b"GIF89a")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.gif", "steps.html"]
+
+
+@pytest.mark.parametrize("save", ["save_html", "save_gif"])
+def test_without_a_renderer_a_page_and_a_gif_alike_refuse_with_the_install_hint(
+    save, tmp_path, monkeypatch
+):
+    pytest.importorskip("PIL")
+    monkeypatch.setattr(render, "find_dot", lambda: None)
+    monkeypatch.setattr(render, "find_graphviz_pure", lambda: None)
+    with pytest.raises(graphviz.ExecutableNotFound, match=r'pip install "micrograd\[render\]"'):
+        getattr(small_steps(), save)(tmp_path / "steps")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -1.0, 0])

@@ -251,14 +251,24 @@ class StepThrough(Sequence[Frame]):
             self._html[index] = picture
         return picture
 
+    def _svg(self, index: int) -> str:
+        """Frame `index` as an inline <svg> element, kept once drawn; raises
+        graphviz.ExecutableNotFound without a renderer, RenderTimeout past the time limit."""
+        if index not in self._html:
+            svg = self.draw(index).pipe(format="svg", encoding="utf-8")
+            self._html[index] = svg[svg.find("<svg") :]
+        return self._html[index]
+
     def to_html(self, full_page: bool = False, seconds_per_frame: float = 1.0) -> str:
         """The frames as a player that needs no kernel: every frame's picture and caption,
         with first / previous / play / next buttons, a slider and the arrow keys.
 
         An HTML fragment, for `IPython.display.HTML(...)` in a notebook (it plays on
-        nbviewer too), or a whole page with full_page=True (see save_html).
+        nbviewer too), or a whole page with full_page=True (see save_html). Like
+        to_gif, it draws every frame or raises: graphviz.ExecutableNotFound (with the
+        install hint) without a renderer, RenderTimeout past the time limit.
         """
-        pictures = [self.frame_html(k) for k in range(len(self))]
+        pictures = [self._svg(k) for k in range(len(self))]
         captions = [self.caption(k) for k in range(len(self))]
         root = self.graph.names[self.graph.root]
         title = f"backward pass of {root}, step by step"
