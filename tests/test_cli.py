@@ -83,7 +83,7 @@ def has_matplotlib() -> bool:
 def has_renderer() -> bool:
     """Whether this machine can render a drawing: the graphviz package and a program."""
     try:
-        from micrograd.render import find_renderer
+        from micrograd.viz.render import find_renderer
     except ImportError:
         return False
     return find_renderer() is not None
@@ -175,7 +175,7 @@ def test_the_pngs_are_written_when_matplotlib_is_installed(default_run):
 
 def test_the_graph_is_an_svg_when_a_renderer_is_installed(default_run):
     if not has_renderer():
-        pytest.skip("no Graphviz renderer on this machine (micrograd.render.find_renderer())")
+        pytest.skip("no Graphviz renderer on this machine (micrograd.viz.render.find_renderer())")
     out, printed = default_run
     assert f"wrote {out / 'graph.svg'}" in printed, printed
     assert b"<svg" in (out / "graph.svg").read_bytes()

@@ -15,10 +15,9 @@ import graphviz
 import pytest
 from helpers import recorded_training
 
-from micrograd import render
 from micrograd.engine import Value
 from micrograd.nn import MLP
-from micrograd.viz import step_through
+from micrograd.viz import render, step_through
 from micrograd.viz.drawing import draw_graph
 from micrograd.viz.player import gif_bytes, player_html
 

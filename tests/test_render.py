@@ -1,6 +1,6 @@
 """Rendering drawings: system Graphviz first, then graphviz-pure, else a clear hint.
 
-Each path is forced by replacing the finder functions of micrograd.render, so the
+Each path is forced by replacing the finder functions of micrograd.viz.render, so the
 tests for a path run whenever its program is installed, whatever else is.
 """
 
@@ -18,9 +18,8 @@ import xml.etree.ElementTree as ElementTree
 import graphviz
 import pytest
 
-from micrograd import render
 from micrograd.engine import Value
-from micrograd.viz import draw_dot
+from micrograd.viz import draw_dot, render
 
 SYSTEM_DOT = shutil.which("dot")
 GRAPHVIZ_PURE = render.find_graphviz_pure()

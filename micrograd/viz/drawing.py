@@ -4,7 +4,7 @@ Each Value is a box `name | data | grad` and each operation a small oval between
 its operands and its result. A Value without a label is named `#i`, its position
 in the order of computation (micrograd.engine.topological_order): the same names
 appear in the step-through tables. The drawing is DOT text held by a
-graphviz.Digraph; micrograd.render turns it into a picture. Graphviz's `dot`
+graphviz.Digraph; micrograd.viz.render turns it into a picture. Graphviz's `dot`
 lays out a plain drawing; a drawing shaped like the network (cluster=True) is
 laid out by micrograd.viz.layout, and Graphviz only draws it.
 """
@@ -18,9 +18,9 @@ from typing import Any, Union
 
 from micrograd._checks import excerpt
 from micrograd.engine import Value, topological_order
-from micrograd.render import Drawing
 from micrograd.viz.layout import FrozenLayout, NetworkLayout, Shape
 from micrograd.viz.neurons import NeuronPass, Node, Part, find_passes, model_neurons
+from micrograd.viz.render import Drawing
 from micrograd.viz.text import (
     dot_label,
     format_constant,

@@ -19,7 +19,6 @@ import graphviz
 
 from micrograd.engine import BackwardStep, Value, backward_steps
 from micrograd.files import write_atomically
-from micrograd.render import Drawing, RenderTimeout, inline_svg, message_bundle
 from micrograd.viz.drawing import (
     DrawOptions,
     Layout,
@@ -31,6 +30,7 @@ from micrograd.viz.drawing import (
 from micrograd.viz.layout import text_width
 from micrograd.viz.neurons import Node, Part
 from micrograd.viz.player import gif_bytes, player_html
+from micrograd.viz.render import Drawing, RenderTimeout, inline_svg, message_bundle
 from micrograd.viz.text import format_number, formula
 from micrograd.viz.widget import step_widget
 

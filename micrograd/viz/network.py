@@ -22,7 +22,6 @@ from typing import Any
 
 from micrograd._checks import excerpt
 from micrograd.engine import Value, no_grad, topological_order
-from micrograd.render import Drawing
 from micrograd.viz.drawing import (
     INPUT_STYLE,
     NEGATIVE_RGB,
@@ -37,6 +36,7 @@ from micrograd.viz.neurons import (
     model_neurons,
     one_pass_each,
 )
+from micrograd.viz.render import Drawing
 from micrograd.viz.text import dot_label, dot_lines, dot_tooltip, format_number
 
 __all__ = ["draw_network"]

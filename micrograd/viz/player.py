@@ -37,6 +37,7 @@ def frame_milliseconds(seconds_per_frame: object) -> int:
         )
     return round(seconds * 1000)
 
+
 _STYLE = """
 .mg-player { font-family: sans-serif; font-size: 14px; color: #111827; }
 .mg-player .mg-controls { display: flex; align-items: center; gap: 6px; margin: 4px 0; }
