@@ -437,8 +437,20 @@ def test_show_contributions_labels_each_edge_with_local_derivative_times_grad():
         for (tail, _), a in zip(edges(drawing), edge_attributes(drawing))
         if tail == id_of(drawing, "x")
     ]
-    assert sorted(from_x) == ["2", "3", "3"]
+    assert sorted(from_x) == ["2.0000", "3.0000", "3.0000"]
     assert sum(map(float, from_x)) == x.grad
+
+
+def test_edge_labels_are_written_with_4_decimals_as_the_boxes_are():
+    a, b = Value(2.0, label="a"), Value(-1 / 3, label="b")
+    c = a * b
+    c.backward()
+    drawing = draw_dot(c, show_contributions=True)
+    assert sorted(label(a) for a in edge_attributes(drawing) if "label=" in a) == [
+        "-0.3333",
+        "2.0000",
+    ]
+    assert "grad -0.3333" in drawing.source and "grad 2.0000" in drawing.source
 
 
 def test_constants_edges_carry_no_contribution():

@@ -448,7 +448,7 @@ def _shapes_and_edges(
             attrs = {}
             if options.show_contributions and done:
                 contribution = local * grad_of(v)
-                attrs["label"] = dot_label(format_number(contribution))
+                attrs["label"] = dot_label(format_number(contribution, 4))  # as the boxes
                 if options.color_grad and contribution != 0 and not math.isnan(contribution):
                     rgb = POSITIVE_RGB if contribution > 0 else NEGATIVE_RGB
                     attrs["color"] = attrs["fontcolor"] = "#{:02x}{:02x}{:02x}".format(*rgb)
