@@ -621,3 +621,25 @@ def test_the_graph_drawing_shows_one_clean_backward_pass_not_gradients_left_from
     X, _, _, _ = moons_split()
     model(X[0]).backward()
     assert drawn["grads"] == [p.grad for p in model.parameters()]
+
+
+def test_with_three_classes_the_network_shows_every_output_unit_named_by_its_class(
+    tmp_path, monkeypatch
+):
+    viz = pytest.importorskip("micrograd.viz")
+    drawn = []
+
+    def recording_draw_network(model, **options):
+        drawn.append(draw_network(model, **options).source)
+        raise RuntimeError("recorded; nothing to render")
+
+    draw_network = viz.draw_network
+    monkeypatch.setattr(viz, "draw_network", recording_draw_network)
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--dataset", "spirals", "--steps", "2") == 0
+    (source,) = drawn
+    output_layer = 3  # the columns are the inputs, two hidden layers, the outputs
+    for k in range(3):
+        assert f"n{output_layer}_{k}grad " in source  # its output is drawn and its gradient
+        assert re.search(rf'n{output_layer}_{k} \[label="?-?[0-9]', source)
+        assert f'n{output_layer}_{k}name [label="class {k}"' in source
