@@ -222,16 +222,38 @@ def recorder():
 @pytest.mark.parametrize("classes", [3, 7, 12])
 def test_each_class_is_shaded_in_the_colour_of_its_points(classes):
     colors = pytest.importorskip("matplotlib.colors")
+    from matplotlib.contour import ContourSet
+
     from micrograd.animate import TrainingRecorder
     from micrograd.data import make_spirals
 
     X, y = make_spirals(5 * classes, classes=classes, noise=0.05, seed=0)
     model = MLP(2, [8, classes], rng=random.Random(0))
-    fig, _ = TrainingRecorder(model, X, y, every=5, resolution=8)._figure()
-    mesh, *points = fig.axes[0].collections
-    for c, scatter in enumerate(points):
-        shade = mesh.get_cmap()(mesh.norm(c))
-        assert colors.to_hex(shade) == colors.to_hex(scatter.get_facecolor()[0]), c
+    recorder = TrainingRecorder(model, X, y, every=5, resolution=8)
+    fig, _ = recorder._figure()
+    ax = fig.axes[0]
+    shades = {
+        colors.to_hex(c.get_facecolor()[0])
+        for c in ax.collections
+        if isinstance(c, ContourSet) and c.filled
+    }
+    points = [c for c in ax.collections if not isinstance(c, ContourSet)]
+    predicted = {c for row in recorder.fields[0] for c in row}
+    assert len(shades) == len(predicted)  # one shade per class predicted somewhere
+    for c in predicted:
+        assert colors.to_hex(points[c].get_facecolor()[0]) in shades, c
+
+
+def test_the_recorders_boundaries_are_drawn_where_the_scores_tie_as_the_charts_are():
+    pytest.importorskip("matplotlib")
+    from test_plot import STRAIGHT_LABELS, STRAIGHT_POINTS, boundary_xs, straight_three_class_model
+
+    from micrograd.animate import TrainingRecorder
+
+    model = straight_three_class_model()
+    fig, _ = TrainingRecorder(model, STRAIGHT_POINTS, STRAIGHT_LABELS, resolution=4)._figure()
+    xs = boundary_xs(fig.axes[0])
+    assert xs and max(abs(x) for x in xs) < 1e-9
 
 
 def test_a_recorder_keeps_a_frame_before_training_and_every_few_steps(recorder):
