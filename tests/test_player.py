@@ -7,6 +7,7 @@ hold, and the files.
 from __future__ import annotations
 
 import io
+import json
 import random
 import re
 import shlex
@@ -38,14 +39,46 @@ def links(page: str) -> list[str]:
     return [u for u in found if not u.startswith(("data:", "#"))]
 
 
+def frames_in(page: str) -> list[str]:
+    """Each frame's picture as the page's script puts it together: its pieces, joined."""
+    (pool,) = re.findall(r'<script type="application/json" class="mg-pieces">(.*?)</script>', page)
+    pieces = json.loads(pool)
+    return [
+        "".join(pieces[int(i)] for i in indices.split())
+        for indices in re.findall(r'data-pieces="([^"]*)"', page)
+    ]
+
+
 @needs_renderer
 def test_a_step_through_page_holds_every_frame_and_caption():
     steps = small_steps()
     page = steps.to_html(full_page=True)
     assert page.startswith("<!DOCTYPE html>")
     assert page.count('class="mg-frame"') == len(steps) == 4
-    assert page.count("<svg") == 4
+    assert frames_in(page) == [steps.frame_html(k) for k in range(len(steps))]
     assert 'data-caption="step 3 of 3: #2 = a * b' in page
+
+
+def test_a_page_stores_each_piece_its_frames_share_once():
+    # 200 frames of a 200-group picture, frame k changing group k: the pieces that
+    # change, not frames x picture
+    box = '<polygon points="' + " ".join(["10.5,-20.25"] * 25) + '"/>'  # as big as dot's
+    groups = [f'<g id="node{i}">{box}<text>grad 0.0000</text></g>' for i in range(200)]
+    pictures = []
+    for k in range(200):
+        groups[k] = groups[k].replace("0.0000", "1.0000")
+        pictures.append("<svg>" + "".join(groups) + "</svg>")
+    page = player_html(pictures, ["caption"] * 200, "title")
+    assert frames_in(page) == pictures
+    assert len(page) < 3 * len(pictures[0]) + 200 * 200 * 4 + 20_000
+    assert len(page) < sum(map(len, pictures)) / 20
+
+
+def test_no_piece_of_a_picture_can_end_the_pages_script():
+    picture = "<svg></script><script>alert(1)</script></svg>"
+    page = player_html([picture], ["caption"], "title")
+    assert page.count("</script>") == 2  # the pieces' and the player's own
+    assert frames_in(page) == [picture]
 
 
 @needs_renderer

@@ -2,7 +2,10 @@
 
 A player is one HTML fragment (or, saved, a whole page): every frame's picture
 inline, a caption per frame, and controls (first, previous, play/pause, next, a
-slider, the arrow keys) run by a few lines of inline JavaScript. It loads nothing
+slider, the arrow keys) run by a few lines of inline JavaScript. The frames of a
+step-through differ in a few numbers, so each picture is stored as pieces (an SVG's
+node and edge groups), each distinct piece once, and a frame as the list of its
+pieces: the page grows with the pieces that change, not with frames x graph. It loads nothing
 from the network and needs no Jupyter kernel, so a notebook read on nbviewer, or
 the page opened from disk, plays as it was saved. A GIF plays anywhere images do
 (GitHub's notebook view included), without controls.
@@ -13,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import json
+import re
 from collections.abc import Sequence
 
 from micrograd._checks import positive_number
@@ -65,6 +70,12 @@ _SCRIPT = """
   }
   root.setAttribute("data-started", "true");
   var frames = root.querySelectorAll(".mg-frame");
+  var pieces = JSON.parse(root.querySelector("script.mg-pieces").textContent);
+  function draw(frame) {  // only the frame shown holds its picture
+    frame.innerHTML = frame.getAttribute("data-pieces").split(" ").map(function (i) {
+      return pieces[+i];
+    }).join("");
+  }
   var slider = root.querySelector("input[type=range]");
   var caption = root.querySelector(".mg-caption");
   var counter = root.querySelector(".mg-counter");
@@ -73,6 +84,8 @@ _SCRIPT = """
   function show(k) {
     k = Math.max(0, Math.min(frames.length - 1, k));
     frames[shown].classList.remove("mg-shown");
+    frames[shown].innerHTML = "";
+    draw(frames[k]);
     frames[k].classList.add("mg-shown");
     shown = k;
     slider.value = k;
@@ -118,10 +131,15 @@ def player_html(
     digest = hashlib.sha1("\0".join([*pictures, *captions]).encode("utf-8")).hexdigest()
     key = digest[:12]
     last = len(pictures) - 1
+    pool: dict[str, int] = {}  # each distinct piece -> its index in the page's list
     frames = "\n".join(
-        f'<div class="mg-frame" data-caption="{html.escape(caption, quote=True)}">{picture}</div>'
+        f'<div class="mg-frame" data-caption="{html.escape(caption, quote=True)}" '
+        f'data-pieces="{" ".join(str(pool.setdefault(p, len(pool))) for p in _pieces(picture))}">'
+        "</div>"
         for picture, caption in zip(pictures, captions)
     )
+    # "<" written as \u003c, so that no piece can end the script element or open another
+    pieces = json.dumps(list(pool)).replace("<", "\\u003c")
     script = _SCRIPT.replace("__PLAYER_KEY__", key)
     script = script.replace("__MILLISECONDS__", str(milliseconds))
     fragment = f"""<div class="mg-player" data-player="{key}" tabindex="0" data-frame="0">
@@ -137,6 +155,7 @@ def player_html(
 </div>
 <pre class="mg-caption">{html.escape(captions[0])}</pre>
 {frames}
+<script type="application/json" class="mg-pieces">{pieces}</script>
 <script>{script}</script>
 </div>"""
     if not full_page:
@@ -152,6 +171,15 @@ def player_html(
 </body>
 </html>
 """
+
+
+# Graphviz writes each node and edge of an SVG as one <g id="..."> group: a piece
+_PIECE_START = re.compile(r'(?=<g id=")')
+
+
+def _pieces(picture: str) -> list[str]:
+    """A picture cut before each <g id=" group: pieces that, joined, are the picture."""
+    return _PIECE_START.split(picture)
 
 
 def gif_bytes(
