@@ -18,9 +18,9 @@ from helpers import recorded_training
 
 from micrograd.engine import Value
 from micrograd.nn import MLP
-from micrograd.viz import render, step_through
+from micrograd.viz import player, render, step_through
 from micrograd.viz.drawing import draw_graph
-from micrograd.viz.player import gif_bytes, player_html
+from micrograd.viz.player import GIF_MAX_WIDTH, gif_bytes, player_html
 
 needs_renderer = pytest.mark.skipif(render.find_renderer() is None, reason="no renderer")
 
@@ -165,6 +165,38 @@ def test_a_gif_has_a_frame_per_step_all_the_same_size():
         gif.seek(k)
         sizes.add(gif.size)
     assert len(sizes) == 1
+
+
+def chain_steps(links: int):
+    """The frames of a chain of `links` * and + nodes that all reuse x: wide when drawn."""
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(links):
+        y = y * 1.01 + x
+    return step_through(y)
+
+
+@needs_renderer
+def test_a_gif_of_a_wide_graph_is_drawn_no_wider_than_a_page_shows_it():
+    image = pytest.importorskip("PIL.Image")
+    steps = chain_steps(10)
+    assert steps.draw(0).pipe(format="png")[16:20] > (1400).to_bytes(4, "big")  # wider at 96 dpi
+    gif = image.open(io.BytesIO(steps.to_gif()))
+    assert gif.width <= GIF_MAX_WIDTH == 1400
+    assert gif.n_frames == len(steps)
+
+
+def test_a_gif_that_would_hold_too_many_pixels_is_refused_by_name(monkeypatch):
+    image = pytest.importorskip("PIL.Image")
+    png = io.BytesIO()
+    image.new("RGB", (100, 50), "white").save(png, format="PNG")
+    monkeypatch.setattr(player, "GIF_MAX_PIXELS", 100_000)
+    gif_bytes([png.getvalue()] * 10, ["caption"] * 10)  # 10 frames of 100 x 79 px: 79,000
+    with pytest.raises(ValueError) as error:
+        gif_bytes([png.getvalue()] * 20, ["caption"] * 20)
+    assert str(error.value).startswith(
+        "a GIF of 20 frames of 100 x 79 px would hold 158,000 pixels, more than 100,000: "
+    )
 
 
 def test_a_gif_is_wide_enough_for_a_caption_wider_than_its_pictures():

@@ -29,12 +29,14 @@ from micrograd.viz.drawing import (
 )
 from micrograd.viz.layout import text_width
 from micrograd.viz.neurons import Node, Part
-from micrograd.viz.player import gif_bytes, player_html
+from micrograd.viz.player import GIF_MAX_WIDTH, frame_milliseconds, gif_bytes, player_html
 from micrograd.viz.render import Drawing, RenderTimeout, inline_svg, message_bundle
 from micrograd.viz.text import format_number, formula
 from micrograd.viz.widget import step_widget
 
 __all__ = ["step_through", "StepThrough", "Frame"]
+
+PNG_DPI = 96.0  # Graphviz's pixels per inch for PNG: 72 points are 96 pixels
 
 
 def step_through(
@@ -280,9 +282,19 @@ class StepThrough(Sequence[Frame]):
         write_atomically(path, page.encode("utf-8"))
 
     def to_gif(self, seconds_per_frame: float = 1.0) -> bytes:
-        """The frames as an animated GIF, each under its caption (needs Pillow)."""
-        pngs = [self.draw(k).pipe(format="png") for k in range(len(self))]
-        return gif_bytes(pngs, [self.caption(k) for k in range(len(self))], seconds_per_frame)
+        """The frames as an animated GIF, each under its caption (needs Pillow), drawn
+        at most GIF_MAX_WIDTH pixels wide and high: as a page shows them."""
+        frame_seconds = frame_milliseconds(seconds_per_frame) / 1000  # checked before drawing
+        pngs = [self._png(k) for k in range(len(self))]
+        return gif_bytes(pngs, [self.caption(k) for k in range(len(self))], frame_seconds)
+
+    def _png(self, index: int) -> bytes:
+        """Frame `index` as a PNG, scaled down to fit GIF_MAX_WIDTH x GIF_MAX_WIDTH pixels."""
+        drawing = self.draw(index)
+        inches = GIF_MAX_WIDTH / PNG_DPI
+        # Graphviz's size= only ever shrinks a drawing, to fit that many inches at dpi=
+        drawing.attr(size=f"{inches:g},{inches:g}", dpi=f"{PNG_DPI:g}")
+        return drawing.pipe(format="png")
 
     def save_gif(self, path: str | os.PathLike, seconds_per_frame: float = 1.0) -> None:
         """Save the frames as an animated GIF (see to_gif)."""

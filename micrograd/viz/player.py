@@ -22,7 +22,14 @@ from collections.abc import Sequence
 
 from micrograd._checks import positive_number
 
-__all__ = ["player_html", "gif_bytes", "frame_milliseconds"]
+__all__ = ["player_html", "gif_bytes", "frame_milliseconds", "GIF_MAX_WIDTH", "GIF_MAX_PIXELS"]
+
+# A GIF's frames are drawn at most this many pixels wide (and high): what a page or a
+# notebook shows of a picture anyway (the players shrink a wider one to fit, too).
+GIF_MAX_WIDTH = 1400
+# A GIF holds every frame until it is written, a byte per pixel: past this many pixels
+# in all (about 300 MB), it is refused rather than exhausting memory.
+GIF_MAX_PIXELS = 300_000_000
 
 # A GIF holds each frame's time in hundredths of a second, in 16 bits (at most 655.35 s),
 # and browsers play a GIF frame shorter than 0.02 s as 0.1 s: the times every player plays.
@@ -187,7 +194,9 @@ def gif_bytes(
 ) -> bytes:
     """An animated GIF of PNG frames, each under its caption, playing in a loop.
 
-    Needs Pillow, which comes with matplotlib (`pip install "micrograd[plot]"`).
+    Needs Pillow, which comes with matplotlib (`pip install "micrograd[plot]"`). The
+    frames are decoded one at a time; a GIF of more than GIF_MAX_PIXELS pixels in all
+    is refused (ValueError) before any is.
     """
     milliseconds = frame_milliseconds(seconds_per_frame)
     try:
@@ -198,7 +207,7 @@ def gif_bytes(
         font = ImageFont.load_default(size=15)
     except TypeError:  # Pillow before 10.1: one small bitmap font
         font = ImageFont.load_default()
-    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    sizes = [Image.open(io.BytesIO(png)).size for png in pngs]  # read from the headers alone
     line_height = 19
     caption_height = 10 + line_height * max(len(c.splitlines()) for c in captions)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -206,10 +215,18 @@ def gif_bytes(
         measure.textlength(line, font=font) for c in captions for line in c.splitlines() or [""]
     )
     # as wide as the widest picture, or as the widest caption line (8 px each side)
-    width = max(max(image.width for image in images), 16 + int(text_width + 1))
-    height = caption_height + max(image.height for image in images)
+    width = max(max(w for w, _ in sizes), 16 + int(text_width + 1))
+    height = caption_height + max(h for _, h in sizes)
+    pixels = len(pngs) * width * height
+    if pixels > GIF_MAX_PIXELS:
+        raise ValueError(
+            f"a GIF of {len(pngs)} frames of {width} x {height} px would hold {pixels:,} "
+            f"pixels, more than {GIF_MAX_PIXELS:,}: save a player page instead (save_html), "
+            "which stores what the frames share once, or draw a smaller piece"
+        )
     frames = []
-    for image, caption in zip(images, captions):
+    for png, caption in zip(pngs, captions):
+        image = Image.open(io.BytesIO(png)).convert("RGB")
         frame = Image.new("RGB", (width, height), "white")
         draw = ImageDraw.Draw(frame)
         draw.rectangle((0, 0, width, caption_height - 4), fill=(243, 244, 246))
