@@ -142,6 +142,15 @@ def test_without_dot_a_drawing_pipes_svg_from_graphviz_pure(only_graphviz_pure):
     assert "graphviz-pure" in svg
 
 
+@pytest.mark.skipif(render.find_renderer() is None, reason="no renderer is installed")
+def test_every_text_of_an_svg_names_a_sans_font_and_fallbacks_no_narrower_than_its_layout():
+    svg = parse_svg(drawing().pipe(format="svg", encoding="utf-8"))
+    fonts = {t.get("font-family") for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert fonts == {render.SVG_FONT_FAMILY}
+    assert render.SVG_FONT_FAMILY.split(",")[0] == render.FONT == "DejaVu Sans"
+    assert render.SVG_FONT_FAMILY.endswith(",sans-serif")
+
+
 @needs_graphviz_pure
 def test_without_dot_a_drawing_pipes_a_png_from_graphviz_pure(only_graphviz_pure):
     assert drawing().pipe(format="png").startswith(PNG_HEADER)
