@@ -82,7 +82,7 @@ def has_matplotlib() -> bool:
 def has_renderer() -> bool:
     """Whether this machine can render a drawing: the graphviz package and a program."""
     try:
-        from micrograd.render import find_renderer
+        from micrograd.viz.render import find_renderer
     except ImportError:
         return False
     return find_renderer() is not None
@@ -174,7 +174,7 @@ def test_the_pngs_are_written_when_matplotlib_is_installed(default_run):
 
 def test_the_graph_is_an_svg_when_a_renderer_is_installed(default_run):
     if not has_renderer():
-        pytest.skip("no Graphviz renderer on this machine (micrograd.render.find_renderer())")
+        pytest.skip("no Graphviz renderer on this machine (micrograd.viz.render.find_renderer())")
     out, printed = default_run
     assert f"wrote {out / 'graph.svg'}" in printed, printed
     assert b"<svg" in (out / "graph.svg").read_bytes()
@@ -600,3 +600,45 @@ def test_compile_with_mini_batches_is_a_usage_error(tmp_path, capsys):
         demo(tmp_path, "--compile", "--batch-size", "10")
     assert exit_.value.code == 2
     assert "--compile" in capsys.readouterr().err
+
+
+def test_the_graph_drawing_shows_one_clean_backward_pass_not_gradients_left_from_training(
+    tmp_path, monkeypatch
+):
+    viz = pytest.importorskip("micrograd.viz")
+    drawn: dict = {}
+
+    def recording_draw_dot(root, model, **options):
+        drawn["grads"] = [p.grad for p in model.parameters()]
+        raise RuntimeError("recorded; nothing to draw")
+
+    monkeypatch.setattr(viz, "draw_dot", recording_draw_dot)
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--steps", "2") == 0
+    # one clean forward and backward pass of the saved model on the first training point
+    model = MLP.load(str(tmp_path / "model.json"))
+    X, _, _, _ = moons_split()
+    model(X[0]).backward()
+    assert drawn["grads"] == [p.grad for p in model.parameters()]
+
+
+def test_with_three_classes_the_network_shows_every_output_unit_named_by_its_class(
+    tmp_path, monkeypatch
+):
+    viz = pytest.importorskip("micrograd.viz")
+    drawn = []
+
+    def recording_draw_network(model, **options):
+        drawn.append(draw_network(model, **options).source)
+        raise RuntimeError("recorded; nothing to render")
+
+    draw_network = viz.draw_network
+    monkeypatch.setattr(viz, "draw_network", recording_draw_network)
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--dataset", "spirals", "--steps", "2") == 0
+    (source,) = drawn
+    output_layer = 3  # the columns are the inputs, two hidden layers, the outputs
+    for k in range(3):
+        assert f"n{output_layer}_{k}grad " in source  # its output is drawn and its gradient
+        assert re.search(rf'n{output_layer}_{k} \[label="?-?[0-9]', source)
+        assert f'n{output_layer}_{k}name [label="class {k}"' in source
