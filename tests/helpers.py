@@ -164,6 +164,7 @@ def random_graph(seed: int) -> tuple[Value, list[Value]]:
         lambda a, b, c: a.sqrt(),
         lambda a, b, c: Value.sum([a, b, a], c),
         lambda a, b, c: Value.dot([a, b], [b, c], a),
+        lambda a, b, c: Value.dot([a, b], [b, c], a, rng.choice(["relu", "tanh", "sigmoid"])),
     ]
     for _ in range(rng.randint(1, 30)):
         a, b, c = rng.choice(nodes), rng.choice(nodes), rng.uniform(-2, 2)

@@ -9,7 +9,6 @@ checked against differences of plain-float functions in test_engine.py.
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
 from helpers import (
@@ -18,8 +17,10 @@ from helpers import (
     OpCase,
     assert_all_close,
     assert_close,
+    bits,
     op_case_params,
     ops_exercised,
+    random_graph,
 )
 
 from micrograd import engine
@@ -178,65 +179,29 @@ def test_grad_with_allow_unused_false_names_the_unused_input():
 # ---- the same numbers as backward() --------------------------------------------------------
 
 
-# Ops for random graphs, each of operands a and b (Values) and c (a number). Each keeps
-# its operands in its domain (log and sqrt of abs(a) + c, ...), and tanh and sigmoid
-# keep the numbers from growing without bound.
-RANDOM_OPS = [
-    lambda a, b, c: a + b,
-    lambda a, b, c: a - b,
-    lambda a, b, c: a * b,
-    lambda a, b, c: a / (abs(b) + 1.0),
-    lambda a, b, c: c / (a * a + 1.0),
-    lambda a, b, c: a * c,
-    lambda a, b, c: c - a,
-    lambda a, b, c: -a,
-    lambda a, b, c: a.tanh(),
-    lambda a, b, c: a.sigmoid(),
-    lambda a, b, c: a.relu(),
-    lambda a, b, c: abs(a),
-    lambda a, b, c: (abs(a) + 0.5).log(),
-    lambda a, b, c: (abs(a) + 0.1).sqrt(),
-    lambda a, b, c: a**2,
-    lambda a, b, c: a.tanh().exp(),
-    lambda a, b, c: 1.5 ** a.tanh(),
-    lambda a, b, c: Value.sum([a, b, c]),
-    *[
-        lambda a, b, c, act=act: Value.dot([a, b], [b, c], a, act)
-        for act in (None, "relu", "tanh", "sigmoid")
-    ],
-]
+def fresh_random_graph(seed: int) -> tuple[Value, list[Value]]:
+    """helpers.random_graph with no gradient left on its leaves: (root, every node)."""
+    root, nodes = random_graph(seed)
+    for v in nodes:
+        v.grad = 0.0
+    return root, nodes
 
 
-def random_graph(rng: random.Random, leaves: int = 4, ops: int = 40) -> tuple[Value, list[Value]]:
-    """A random graph of every kind of node over a few leaves: (its root, its leaves)."""
-    inputs = [Value(rng.uniform(-2.0, 2.0)) for _ in range(leaves)]
-    pool = list(inputs)
-    for _ in range(ops):
-        op = rng.choice(RANDOM_OPS)
-        pool.append(op(rng.choice(pool), rng.choice(pool), rng.uniform(-2.0, 2.0)))
-    return Value.sum(pool[-6:]), inputs
-
-
-def bits(x: float) -> str:
-    """x's exact float as hex: tells -0.0 from 0.0, and any two floats apart."""
-    return x.hex()
-
-
-def test_grad_gives_bit_for_bit_the_gradients_of_backward_on_random_graphs(rng):
-    for _ in range(50):
-        root, leaves = random_graph(rng)
-        gradients = grad(root, leaves)
+def test_grad_gives_bit_for_bit_the_gradients_of_backward_on_random_graphs():
+    for seed in range(100):
+        root, nodes = fresh_random_graph(seed)
+        gradients = grad(root, nodes)
         root.backward()
-        assert [bits(g) for g in gradients] == [bits(v.grad) for v in leaves]
+        assert [bits(g) for g in gradients] == [bits(v.grad) for v in nodes]
 
 
 def test_grad_with_create_graph_gives_the_floats_of_backward_but_the_sign_of_zero(rng):
     # the same products in the same order; only a zero may keep its sign (see _accumulate)
-    for _ in range(50):
-        root, leaves = random_graph(rng)
-        gradients = [float(g) + 0.0 for g in grad(root, leaves, create_graph=True)]
+    for seed in range(100):
+        root, nodes = fresh_random_graph(seed)
+        gradients = [float(g) + 0.0 for g in grad(root, nodes, create_graph=True)]
         root.backward()
-        assert [bits(g) for g in gradients] == [bits(v.grad + 0.0) for v in leaves]
+        assert [bits(g) for g in gradients] == [bits(v.grad + 0.0) for v in nodes]
 
 
 def test_grad_gives_the_sign_of_zero_that_backward_gives():

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 import operator
 import random
-import struct
 
 import pytest
 from helpers import (
     OP_CASES,
+    bits,
     check_against_fd,
     op_case_params,
     ops_exercised,
@@ -26,10 +26,6 @@ from helpers import (
 from micrograd import engine
 from micrograd.engine import ACTIVATIONS, OPS, Value, add, backward_steps, mul, relu
 from micrograd.nn import Neuron
-
-
-def bits(x: float) -> bytes:
-    return struct.pack("<d", x)
 
 
 def random_number(rng: random.Random) -> float:
