@@ -234,6 +234,18 @@ def _check_root(root: object, caller: str) -> None:
         raise TypeError(f"{caller} expected a Value, got {type(root).__name__}{hint}")
 
 
+def local_grads(node: Value) -> tuple[float, ...]:
+    """d(node)/d(parent) for each of `node.parents`, in the same order (0.0 where nothing
+    is passed back, as through a relu that is off): Value.local_grads."""
+    if node._a is None:
+        return ()
+    parents, local_grads, slope = node._rule.local_derivatives(node, False)  # type: ignore[union-attr]
+    if slope is None:
+        return (0.0,) * len(parents)
+    return tuple(0.0 if d is None else d if slope == 1.0 else d * slope for d in local_grads)
+
+
 # Value's methods from this file (declared in value.py's class, for type checkers)
+Value.local_grads = property(local_grads)  # type: ignore[assignment]
 Value.backward_steps = backward_steps  # type: ignore[assignment]
 Value._backward_creating_graph = backward_creating_graph  # type: ignore[method-assign, assignment]

@@ -168,8 +168,11 @@ class Value:
             self.grad += 1.0
             return
         self.grad = 1.0
-        for node in order:
-            node._rule.step(node)  # type: ignore[union-attr]  # interior: it has a rule
+        for node in order:  # each node's grad is complete: pass it on to its parents
+            # a grad of 0 means nothing reached the node, and it passes nothing back (a node
+            # built by hand runs its _backward all the same, as micrograd does)
+            if node.grad or node._rule.contributions:  # type: ignore[union-attr]
+                node._rule.step(node)  # type: ignore[union-attr]  # the chain rule at node
 
     # ---- the graph around a node ---------------------------------------------------------------
 
@@ -197,17 +200,6 @@ class Value:
         if type(a) is tuple:
             return self.parents
         return (a,) if self._b is None else (a, self._b)
-
-    @property
-    def local_grads(self) -> tuple[float, ...]:
-        """d(self)/d(parent) for each of `parents`, in the same order (0.0 where nothing
-        is passed back, as through a relu that is off)."""
-        if self._a is None:
-            return ()
-        parents, local_grads, slope = self._rule.local_derivatives(self, False)  # type: ignore[union-attr]
-        if slope is None:
-            return (0.0,) * len(parents)
-        return tuple(0.0 if d is None else d if slope == 1.0 else d * slope for d in local_grads)
 
     @property
     def op(self) -> str:
@@ -257,7 +249,7 @@ class Value:
     # ---- the rest of Value's methods come from the files that define them ----------------------
     # Every op's row becomes a method when it is registered (register.py): the rows of
     # ops.py (x - y, x ** 2, x.tanh(), ...) and yours. fused.py adds Value.sum and Value.dot;
-    # gradients.py backward_steps() and create_graph; lecture.py micrograd's _backward, _op
+    # gradients.py local_grads, backward_steps() and create_graph; lecture.py micrograd's _backward, _op
     # and _prev, and nodes built by hand.
     # Declared here for type checkers.
     if TYPE_CHECKING:
@@ -288,6 +280,8 @@ class Value:
         ) -> Value: ...
 
         def backward_steps(self) -> Iterator[BackwardStep]: ...
+        @property
+        def local_grads(self) -> tuple[float, ...]: ...
         def _backward_creating_graph(self) -> None: ...
         def _build_by_hand(self, children: Iterable[Value], op_text: str) -> None: ...
 
@@ -319,19 +313,14 @@ def _node(data: float, rule: Op, a: Any, b: Any, s: Any = None) -> Value:
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node root depends on, leaves included, each after all of its parents.
-
-    This is an order in which the forward pass could have computed them, ending
-    with root. Iterative, so any depth works; deterministic for a given graph.
-    backward() sweeps its interior nodes in reverse.
-    """
+    """Every node root depends on, leaves included, each after all of its parents: an
+    order in which the forward pass could have computed them, ending with root."""
     return depth_first([root], leaves=True)
 
 
 def sweep_order(roots: Sequence[Value], reset_grads: bool = False) -> list[Value]:
-    """The interior nodes the roots depend on in reverse topological order, roots first:
-    the order of a backward sweep (a node's gradient is complete before it is passed on).
-    With reset_grads each of them gets grad 0.0 on the way (saving backward() a pass)."""
+    """The interior nodes the roots depend on, roots first, each before its parents: the
+    order of a backward sweep. With reset_grads each gets grad 0.0 on the way."""
     order = depth_first(roots, leaves=False, reset_grads=reset_grads)
     order.reverse()
     return order
@@ -364,6 +353,17 @@ def depth_first(roots: Sequence[Value], leaves: bool, reset_grads: bool = False)
         if a is None:  # a leaf
             continue
         if type(a) is tuple:  # many operands: the row pushes them (first on top)
+            b = node._b
+            if not leaves and b.__class__ is not tuple and b is not None and b.leaf_parameters:
+                # fused.py's push for a neuron of nn's, written out: its parameters are
+                # leaves and its layer's inputs are pushed once (-1.4M instructions of a
+                # demo backward's 37M, callgrind); pinned by tests/engine/test_fused.py
+                if b.searched is not search:
+                    b.searched = search
+                    for x in reversed(b.values):
+                        if x._a is not None and x not in visited:
+                            stack.append(x)
+                continue
             node._rule.push_parents(node, stack, visited, leaves, search)
             continue
         # one or two operands, each a Value or a constant (a float); the second is

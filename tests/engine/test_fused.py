@@ -226,3 +226,16 @@ def test_backward_written_out_at_a_fused_neuron_gives_expands_floats(activation)
             leaves = [*ws, *(x for x in xs if isinstance(x, Value)), b]
             runs.append([struct.pack("<d", v.grad) for v in leaves])
         assert runs[0] == runs[1]
+
+
+def test_the_searchs_written_out_step_at_nn_neurons_gives_the_rows_order():
+    # value.depth_first writes out fused.py's push for nn's neurons (leaf parameters, shared
+    # inputs) when it skips leaves; with leaves it takes the row's push_parents
+    from micrograd.engine.value import sweep_order
+    from micrograd.nn import MLP
+
+    model = MLP(3, [4, 4, 2], rng=random.Random(7))
+    xs = [[Value(random.Random(i).uniform(-1, 1)) for _ in range(3)] for i in range(5)]
+    root = Value.sum(y for x in xs for y in model(x))
+    by_rows = [v for v in reversed(engine.topological_order(root)) if not v.is_leaf()]
+    assert sweep_order([root]) == by_rows
