@@ -231,7 +231,7 @@ def _run(model: Any, columns, x: Sequence, n_inputs: int):
             signal = [entry.neuron(signal) for entry in column]
             for entry, out in zip(column, signal):
                 outputs[id(entry.neuron)] = out.data
-    return values, outputs, {}
+    return [v if isinstance(v, Value) else float(v) for v in x], outputs, {}  # Values: labels
 
 
 def _trace(root: Value, neurons: list[ModelNeuron], n_inputs: int):
