@@ -8,9 +8,10 @@
 
 Every `every` steps (and once before the first) the recorder evaluates the model on
 a grid over the data's plane (micrograd.plot.decision_grid, as plot_decision_boundary
-does) and keeps its verdict there; the loss comes from fit's History. The animation is made with matplotlib
-(`pip install "micrograd[plot]"`, whose Pillow writes the GIF); the HTML player is
-micrograd.viz.player's, frames embedded as images, as step_through's.
+does) and keeps its verdict there; the loss comes from fit's History. The animation
+is made with matplotlib (`pip install "micrograd[plot]"`, whose Pillow writes the
+GIF); the HTML player is micrograd.viz.player's, frames embedded as images, as
+step_through's.
 """
 
 from __future__ import annotations

@@ -62,8 +62,8 @@ class DecisionGrid:
 
     Rows run bottom to top (ys), columns left to right (xs). margins[c][i][j] is
     class c's score minus the best other class's score at (xs[j], ys[i]): > 0
-    where c is predicted. A model with one output scores class 1 (> 0) against
-    class 0, so its margins are -score and score. Being continuous, margins
+    where c is predicted. A model with one output s counts as scoring the two
+    classes -s and s (class 1 where s > 0). Being continuous, margins
     contour into smooth boundaries where a grid of classes would show its cells.
     """
 
@@ -82,16 +82,22 @@ def decision_grid(model: Module, X: Sequence[Sequence[float]], resolution: int) 
     gx = linspace(min(xs) - MARGIN, max(xs) + MARGIN, resolution)
     gy = linspace(min(ys) - MARGIN, max(ys) + MARGIN, resolution)
     scores = predict(model, [[a, b] for b in gy for a in gx])
-    rows = [scores[i * resolution : (i + 1) * resolution] for i in range(resolution)]
-    if isinstance(scores[0], list):
-        k = len(scores[0])
-        margins = [
-            [[s[c] - max(s[:c] + s[c + 1 :], default=0.0) for s in row] for row in rows]
-            for c in range(k)
+    # each grid point's scores, one per class; one score s stands for class 1 against 0
+    per_class = [s if isinstance(s, list) else [-s, s] for s in scores]
+    margins = [
+        [
+            [
+                s[c] - max(s[:c] + s[c + 1 :])
+                for s in per_class[i * resolution : (i + 1) * resolution]
+            ]
+            for i in range(resolution)
         ]
-    else:  # one score: class 1 where it is > 0
-        margins = [[[-s for s in row] for row in rows], [list(row) for row in rows]]
-    classes = [[predicted_class(s) for s in row] for row in rows]
+        for c in range(len(per_class[0]))
+    ]
+    classes = [
+        [predicted_class(s) for s in scores[i * resolution : (i + 1) * resolution]]
+        for i in range(resolution)
+    ]
     return DecisionGrid(gx, gy, margins, classes)
 
 

@@ -204,6 +204,13 @@ def test_a_labelled_input_is_shown_by_its_label():
 
 
 @pytest.mark.usefixtures("renderer")
+def test_a_labelled_input_given_as_x_is_shown_by_its_label():
+    nodes = placed(draw_network(model(), x=[Value(0.5, label="x0"), -1.5]))
+    assert nodes["x0"][2] == "x0\\n0.50"
+    assert nodes["x1"][2] == "x[1]\\n-1.50"
+
+
+@pytest.mark.usefixtures("renderer")
 def test_output_names_are_written_beside_the_output_units():
     net = MLP(2, [3, 3], rng=random.Random(0))
     nodes = placed(draw_network(net, x=[0.5, -1.5], output_names=["class 0", "class 1", "c<2>"]))

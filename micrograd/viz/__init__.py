@@ -8,12 +8,14 @@
 
 The package has one module per job:
 - text:    how ops, numbers and formulas are written (symbols from micrograd.engine.OPS);
-- drawing: draw_dot, the DOT drawing of a graph (micrograd.viz.render turns it into a picture);
+- drawing: draw_dot, the DOT drawing of a graph (render turns it into a picture);
 - neurons, layout: a model's neurons in a graph, expanded or not, and the network-shaped
   layout of cluster=True;
 - network: draw_network, the classic diagram of units and weights;
 - frames:  step_through, the backward pass as frames and captions;
-- widget:  Jupyter's Prev / Next buttons over those frames.
+- player:  those frames (or a training run's) as a page that plays without a kernel, or a GIF;
+- widget:  Jupyter's Prev / Next buttons over those frames;
+- render:  turning a drawing's DOT text into SVG or PNG, with system dot or graphviz-pure.
 The step records (forward_steps, backward_steps, ...) live in micrograd.engine and
 are re-exported here.
 """

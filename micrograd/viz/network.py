@@ -157,8 +157,9 @@ def draw_network(
                     fillcolor="white",
                     height="0.15",
                     margin="0.01,0",
+                    # pos is the centre: the name starts just right of its unit
                     pos=f"{c * COLUMN + UNIT / 2 + 4 + text_width(names[row], 9) / 2:.1f},{y:.1f}",
-                )  # fmt: skip  (pos is the centre: the name starts just right of its unit)
+                )
             for tail, w in zip(previous, entry.neuron.w):
                 rgb = POSITIVE_RGB if w.data >= 0 else NEGATIVE_RGB
                 strength = min(1.0, abs(w.data) / largest)
@@ -231,7 +232,7 @@ def _run(model: Any, columns, x: Sequence, n_inputs: int):
             signal = [entry.neuron(signal) for entry in column]
             for entry, out in zip(column, signal):
                 outputs[id(entry.neuron)] = out.data
-    return values, outputs, {}
+    return [v if isinstance(v, Value) else float(v) for v in x], outputs, {}  # Values: labels
 
 
 def _trace(root: Value, neurons: list[ModelNeuron], n_inputs: int):

@@ -1,14 +1,14 @@
 """Frames that play without a kernel: a self-contained HTML player, and an animated GIF.
 
 A player is one HTML fragment (or, saved, a whole page): every frame's picture
-inline, a caption per frame, and controls (first, previous, play/pause, next, a
-slider, the arrow keys) run by a few lines of inline JavaScript. The frames of a
-step-through differ in a few numbers, so each picture is stored as pieces (an SVG's
-node and edge groups), each distinct piece once, and a frame as the list of its
-pieces: the page grows with the pieces that change, not with frames x graph. It loads nothing
-from the network and needs no Jupyter kernel, so a notebook read on nbviewer, or
-the page opened from disk, plays as it was saved. A GIF plays anywhere images do
-(GitHub's notebook view included), without controls.
+in the page, a caption per frame, and controls (first, previous, play/pause, next,
+a slider, the arrow keys) run by a few lines of inline JavaScript. The frames of a
+step-through differ in a few numbers, so each picture is stored as pieces (an
+SVG's node and edge groups), each distinct piece once, and a frame as the list of
+its pieces: the page grows with the pieces that change, not with frames x graph.
+It loads nothing from the network and needs no Jupyter kernel, so a notebook read
+on nbviewer, or the page opened from disk, plays as it was saved. A GIF plays
+anywhere images do (GitHub's notebook view included), without controls.
 """
 
 from __future__ import annotations
