@@ -188,7 +188,8 @@ def _split_inputs(inputs: Sequence[Operand]) -> _SplitInputs:
     inputs = tuple(inputs)
     if set(map(type, inputs)) == _ONLY_VALUES:  # the common case, checked in C: 4x faster
         # every input is a Value, as checked, which mypy cannot narrow a tuple by
-        return _SplitInputs(inputs, [x.data for x in inputs], inputs, None)  # type: ignore[union-attr]
+        data = [x.data for x in inputs]  # type: ignore[union-attr]
+        return _SplitInputs(inputs, data, inputs, None)
     positions = [i for i, x in enumerate(inputs) if isinstance(x, Value)]
     data = [x.data if isinstance(x, Value) else as_float(x, "Value.dot()") for x in inputs]
     return _SplitInputs(inputs, data, tuple(inputs[i] for i in positions), positions)
@@ -319,7 +320,7 @@ def fused_parts(node: Value) -> FusedParts | None:
         parameters[:n],
         tuple(x if isinstance(x, Value) else float(x) for x in split.inputs),
         parameters[n] if len(parameters) > n else None,
-        None if rule is DOT_OP else rule.name[len("dot-") :],
+        None if rule.unfused is None else rule.unfused.name,
     )
 
 
@@ -361,12 +362,13 @@ def expand(node: Value) -> list[ElementaryStep]:
         product = step(mul, (w, x))
         total = step(add, (total, product))
         steps += [product, total]
-    if parts.activation is not None:
-        steps.append(step(ACTIVATIONS[parts.activation], (total,)))
+    activation = node._rule.unfused  # type: ignore[union-attr]  # the row it was made with
+    if activation is not None:
+        steps.append(step(activation, (total,)))
     return steps
 
 
-# ---- the sweep's steps at a fused neuron ----------------------------------------------------------
+# ---- the sweep's steps at a fused neuron ----------------------------------------------------
 
 
 def _fused_step(node: Value) -> None:
@@ -400,10 +402,11 @@ def _fused_local_derivatives(node: Value, as_values: bool) -> tuple[Sequence[Any
     steps = expand(node)
     parts = fused_parts(node)
     assert parts is not None  # expand() has checked
-    slope = steps[-1].local_grads[0] if parts.activation is not None else 1.0
-    if slope is not None and as_values and parts.activation is not None:
+    activation = node._rule.unfused  # type: ignore[union-attr]  # the row it was made with
+    slope = node._s  # d(node)/d(s), as the forward pass found it (expand()'s last step's)
+    if slope is not None and as_values and activation is not None:
         s = value_dot(parts.weights, parts.inputs, parts.bias)  # the weighted sum, as a Value
-        slope = ACTIVATIONS[parts.activation].derivatives[0](s, node)
+        slope = activation.derivatives[0](s, node)
     products = steps[0::2][: len(parts.weights)]
     if as_values:  # d(w*x)/dw = x, d(w*x)/dx = w, as the Values themselves
         by_weight = [product.operands[1] for product in products]
@@ -476,6 +479,7 @@ def fused_row(activation: Op | None) -> Op:
         local_derivatives=_fused_local_derivatives,
         parents=_fused_parents,
         push_parents=_push_fused_parents,
+        unfused=activation,
     )
 
 

@@ -6,7 +6,7 @@
 - `forward_steps` / `backward_steps`: the passes as records, one node at a time, with
   backward()'s order and arithmetic exactly; drawings and step-through read them.
 
-Each is a sweep over value.py's order that calls value.py's `contributions` at every
+The sweeps go over value.py's order and call value.py's `contributions` at every
 node: the one chain-rule step, with a record of what it passed back.
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from micrograd.engine.op import Op
 from micrograd.engine.value import (
     Operand,
     Value,
@@ -239,7 +240,8 @@ def local_grads(node: Value) -> tuple[float, ...]:
     is passed back, as through a relu that is off): Value.local_grads."""
     if node._a is None:
         return ()
-    parents, local_grads, slope = node._rule.local_derivatives(node, False)  # type: ignore[union-attr]
+    rule: Op = node._rule  # type: ignore[assignment]  # it has parents, so a rule
+    parents, local_grads, slope = rule.local_derivatives(node, False)
     if slope is None:
         return (0.0,) * len(parents)
     return tuple(0.0 if d is None else d if slope == 1.0 else d * slope for d in local_grads)

@@ -86,7 +86,8 @@ def _observed_contributions(
         return []
     if create_graph:
         raise TypeError(
-            f"cannot differentiate the op {node._rule.name!r} twice: it was written by hand "  # type: ignore[union-attr]
+            f"cannot differentiate the op {node._rule.name!r} twice: "  # type: ignore[union-attr]
+            "it was written by hand "
             "with a _backward closure, which computes numbers; register it with "
             "micrograd.op(...) so that its derivative rules can be applied to Values"
         )
@@ -150,7 +151,9 @@ def _set_backward(self: Value, closure: Callable[[], None]) -> None:
 def _get_op(self: Value) -> str:
     """micrograd's text for the op: "+", "*", "**2", "ReLU", "tanh" ("" for a leaf)."""
     rule = self._rule
-    return self._op_text if rule is None else rule.spell(self.operands)  # type: ignore[attr-defined]
+    if rule is None:
+        return self._op_text  # type: ignore[attr-defined]  # set below
+    return rule.spell(self.operands)
 
 
 def _get_prev(self: Value) -> set[Value]:

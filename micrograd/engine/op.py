@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "Op",
+    "unregistered",
     "op_row",
     "Derivative",
     "ELEMENTARY",
@@ -41,9 +42,13 @@ SUM = 3  # Value.sum: many operands, each with local derivative 1
 FUSED = 4  # a fused neuron: σ(b + Σ w·x)
 BY_HAND = 5  # a node built by hand: its `_backward` closure is its rule
 
-# How the engine treats a node of the op, each a function of the node (value.py's
-# chain_rule and local_derivatives serve every op of one or two operands):
-Step = Callable[[Any], None]  # the chain rule at the node: its parents' grads gain
+# The chain rule at a node of the op: its parents' grads gain d(node)/d(parent) * its grad.
+Step = Callable[[Any], None]
+
+
+def unregistered(*args: Any) -> Any:
+    """What a row does before register() gives it value.py's ways of applying its op."""
+    raise TypeError("this op is not in the table yet: micrograd.engine.register(row) first")
 
 
 class Op:
@@ -51,8 +56,8 @@ class Op:
 
     - name: what `Value.op` says ("+", "tanh"); the key in OPS.
     - forward: the rule on floats, (x) -> y or (a, b) -> y. It raises ValueError
-      (or ZeroDivisionError) where the op is undefined; the error that reaches the
-      user names the op and its operands.
+      (or ZeroDivisionError, OverflowError) where the op is undefined; the error that
+      reaches the user names the op and its operands.
     - derivatives: the local derivative with respect to each operand (see Derivative).
     - symbol: how drawings write it ("+", "Σ", "relu(w·x+b)").
     - formula: how a step table writes a node of it, with {0}, {1} for the operands
@@ -68,10 +73,14 @@ class Op:
     - title: its name in a Neuron's repr ("ReLU" in "ReLUNeuron(3)").
     - torch: the name of its module in torch.nn ("ReLU"), or None if it has none.
 
-    How the sweep treats a node of the op, each a function of the node: `step`, the
-    chain rule at the node; `local_derivatives`, (parents, d(node)/d(parent) for
-    each, slope); for ops of many operands `parents` and `push_parents` (the graph
-    search's step); for nodes built by hand `contributions` (lecture.py).
+    How the engine treats a node of the op, each a function of the node, given by the
+    file that defines the row (register() gives value.py's for an op of one or two
+    operands: `apply`, `chain_rule` and `local_derivatives`): `apply`, how the op
+    makes a node (the row as a function); `step`, the chain rule at a node;
+    `local_derivatives`, (parents, d(node)/d(parent) for each, slope); for ops of
+    many operands `parents` and `push_parents` (the graph search's step); for nodes
+    built by hand `contributions` and their `closure` (lecture.py). A fused neuron's
+    row keeps the activation it applies in `unfused`.
 
     A row is also a function: `tanh(x)` is a Value for a Value and a float for a
     float, so a derivative rule can use other ops on either.
@@ -81,7 +90,7 @@ class Op:
         "name", "forward", "derivatives", "kind", "symbol", "formula", "commutative",
         "spelling", "operator", "activation", "title", "torch", "doc", "fused",
         "apply", "step", "local_derivatives", "parents", "push_parents", "contributions", "closure",
-        "check",
+        "unfused",
     )  # fmt: skip
 
     def __init__(
@@ -90,8 +99,6 @@ class Op:
         forward: Callable[..., float] | None,
         derivatives: Sequence[Derivative],
         *,
-        step: Step,
-        local_derivatives: Callable[[Any, bool], tuple[Sequence[Any], list[Any], Any]],
         kind: int = ELEMENTARY,
         symbol: str | None = None,
         formula: str | None = None,
@@ -102,9 +109,14 @@ class Op:
         title: str | None = None,
         torch: str | None = None,
         doc: str | None = None,
+        apply: Callable[[Op, Sequence[Any]], Any] = unregistered,
+        step: Step = unregistered,
+        local_derivatives: Callable[[Any, bool], tuple[Sequence[Any], list[Any], Any]] = (
+            unregistered
+        ),
         parents: Callable[[Any], tuple[Any, ...]] | None = None,
         push_parents: Callable[..., None] | None = None,
-        apply: Callable[[Op, Sequence[Any]], Any] | None = None,
+        unfused: Op | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -123,15 +135,14 @@ class Op:
         self.torch = torch
         self.doc = doc or ""
         self.fused: Op | None = None  # for an activation: the op of a whole neuron using it
-        self.apply = apply  # value.apply for a row with a forward rule: `tanh(x)`
+        self.apply = apply
         self.step = step
         self.local_derivatives = local_derivatives
         self.parents = parents
         self.push_parents = push_parents
+        self.unfused = unfused
         self.contributions: Callable[..., list[tuple[Any, Any, Any]]] | None = None
-        self.closure: Callable[[], None] | None = None  # for a node built by hand: _backward
-        # for a user's op: checks its rules as a node is recorded (register.py)
-        self.check: Callable[[Sequence[Any], Sequence[float], float], None] | None = None
+        self.closure: Callable[[], None] | None = None
 
     @property
     def arity(self) -> int:
@@ -140,13 +151,9 @@ class Op:
 
     def __call__(self, *operands: Any) -> Any:
         """Apply the op: a new Value when an operand is a Value, else a float."""
-        if self.apply is None:  # an op of many operands, or one built by hand
+        if self.forward is None:  # an op of many operands, or one built by hand
             raise TypeError(f"{self.name}() takes {self.arity} operand(s), got {len(operands)}")
         return self.apply(self, operands)
-
-    def derivative(self, i: int, operands: Sequence[Any], out: Any) -> Any:
-        """The local derivative with respect to operand i (on floats, or on Values)."""
-        return self.derivatives[i](*operands, out)
 
     def spell(self, operands: Sequence[Any]) -> str:
         """micrograd's `_op` text for a node of this op with these operands."""

@@ -211,7 +211,7 @@ def _relu_written_out(self: Value) -> Value:
     return _node(0.0 if x <= 0.0 else x, relu, self, None)
 
 
-# 2x faster than relu's generic method (test_op_table pins it to the row, bit for bit)
+# 2x faster than relu's generic method (tests/engine/test_ops.py pins it to the row)
 Value.relu = _relu_written_out  # type: ignore[method-assign]
 
 seal_built_ins()  # the built-in rows end here: from now on, op() registers a user's op

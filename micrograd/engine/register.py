@@ -22,7 +22,7 @@ from numbers import Real
 from typing import Any
 
 from micrograd.engine.fused import DOT_OP, SUM_OP, fused_row
-from micrograd.engine.op import Derivative, Op
+from micrograd.engine.op import Derivative, Op, unregistered
 from micrograd.engine.value import (
     ACTIVATIONS,
     LINEAR,
@@ -32,7 +32,6 @@ from micrograd.engine.value import (
     add,
     apply,
     chain_rule,
-    describe,
     local_derivatives,
     mul,
 )
@@ -91,6 +90,11 @@ def op(
     )
     if not 1 <= len(rules) <= 2 or not all(callable(rule) for rule in rules):
         raise TypeError(f"op() derivatives must be one or two functions, got {rules!r}")
+    if operator is not None and _BUILT_IN:
+        raise ValueError(
+            f"op() operator={operator!r} is for micrograd's own rows (x - y, x ** 2); "
+            "a user's op is a method named for it (x.softplus())"
+        )
     for option, text in (("symbol", symbol), ("formula", formula)):
         if text is not None and not isinstance(text, str):
             raise TypeError(f"op() {option} must be a str, got {type(text).__name__} {text!r}")
@@ -116,9 +120,6 @@ def op(
             title=title,
             torch=torch,
             doc=getattr(forward, "__doc__", None),
-            step=chain_rule,
-            local_derivatives=local_derivatives,
-            apply=apply,
         )
         register(row)
         return row
@@ -133,11 +134,16 @@ def register(row: Op) -> None:
         _check_formula(row.name, row.formula, row.arity)
     if row.activation and row.arity != 1:
         raise ValueError(f"an activation takes one operand; {row.name!r} takes {row.arity}")
-    user = bool(_BUILT_IN)  # after seal_built_ins(), every row registered is a user's
-    if user:
+    if _BUILT_IN:  # after seal_built_ins(), every row registered is a user's
         _check_user_op_name(row.name, row.activation)
-        row.forward = _checked_forward(row)
-        row.check = _rule_checker(row)
+        _check_user_rules(row)
+    if row.forward is not None:  # an op of one or two operands: value.py's ways, or its own
+        if row.apply is unregistered:
+            row.apply = apply
+        if row.step is unregistered:
+            row.step = chain_rule
+        if row.local_derivatives is unregistered:
+            row.local_derivatives = local_derivatives
     fused = fused_row(row) if row.activation else None
     methods = _methods(row)
     with _LOCK:
@@ -230,12 +236,22 @@ def _check_formula(name: str, formula: str, arity: int) -> None:
         )
 
 
-def _checked_forward(row: Op) -> Callable[..., float]:
-    """A user's forward rule whose result is always a float, as `Value.data` is: an int
-    becomes a float; anything else (a str, None, a complex) is a TypeError naming the op."""
+def _check_user_rules(row: Op) -> None:
+    """Wrap a user's rules so that what they give is what the engine stores: a forward
+    result as a float (an int becomes one; a str, None or complex is a TypeError), and a
+    local derivative as a real number or None; a rule that raises or gives anything else
+    fails with an error that names the op and where. Registering a row again wraps
+    nothing twice."""
     forward = row.forward
-    assert forward is not None  # op() has checked that it is a function
+    if forward is not None and not hasattr(forward, "__micrograd_rule__"):
+        row.forward = _checked_forward(row.name, forward)
+    row.derivatives = tuple(
+        rule if hasattr(rule, "__micrograd_rule__") else _checked_derivative(row.name, i, rule)
+        for i, rule in enumerate(row.derivatives)
+    )
 
+
+def _checked_forward(name: str, forward: Callable[..., Any]) -> Callable[..., float]:
     def checked(*xs: float) -> float:
         y = forward(*xs)
         if type(y) is float:
@@ -243,41 +259,41 @@ def _checked_forward(row: Op) -> Callable[..., float]:
         if isinstance(y, Real):  # an int, a Fraction, a numpy float...
             return float(y)
         raise TypeError(
-            f"the forward rule of op {row.name!r} must return a real number, "
+            f"the forward rule of op {name!r} must return a real number, "
             f"got {type(y).__name__} {y!r}"
         )
 
-    checked.__name__ = getattr(forward, "__name__", row.name)
-    checked.__wrapped__ = forward  # type: ignore[attr-defined]
+    return _as_rule(checked, forward)
+
+
+def _checked_derivative(name: str, i: int, rule: Derivative) -> Derivative:
+    def where(args: Sequence[Any]) -> str:
+        at = ", ".join(map(repr, args[:-1]))  # the operands; the last argument is out
+        return f"the derivative rule of op {name!r} for operand {i}, at ({at}),"
+
+    def checked(*args: Any) -> Any:
+        if any(isinstance(x, Value) for x in args):  # on Values (create_graph): as written
+            return rule(*args)
+        try:
+            d = rule(*args)
+        except Exception as error:  # any mistake in a user's rule, named
+            kind = type(error) if isinstance(error, (ValueError, ArithmeticError)) else TypeError
+            raise kind(f"{where(args)} raised {type(error).__name__}: {error}") from error
+        if d is not None and not isinstance(d, Real):  # None: passes nothing back
+            raise TypeError(
+                f"{where(args)} must give a real number or None, got {type(d).__name__} {d!r}"
+            )
+        return d
+
+    return _as_rule(checked, rule)
+
+
+def _as_rule(checked: Callable[..., Any], rule: Callable[..., Any]) -> Callable[..., Any]:
+    """`checked`, named as the user's `rule` it wraps, and marked as checked."""
+    checked.__name__ = getattr(rule, "__name__", "rule")
+    checked.__wrapped__ = rule  # type: ignore[attr-defined]
+    checked.__micrograd_rule__ = True  # type: ignore[attr-defined]
     return checked
-
-
-def _rule_checker(row: Op) -> Callable[[Sequence[Any], Sequence[float], float], None]:
-    """What a user's op runs as each of its nodes is recorded: its local derivatives,
-    tried at the node's numbers. A rule that raises or gives no number fails there,
-    naming the op, before backward() has changed any gradient."""
-
-    def where(i: int, operands: Sequence[Any], xs: Sequence[float]) -> str:
-        at = ", ".join(describe(x if isinstance(x, Value) else c) for x, c in zip(operands, xs))
-        return f"the derivative rule of op {row.name!r} for operand {i}, at ({at}),"
-
-    def check(operands: Sequence[Any], xs: Sequence[float], y: float) -> None:
-        for i, derivative in enumerate(row.derivatives):
-            try:
-                d = derivative(*xs, y)
-            except Exception as error:  # any mistake in a user's rule, named
-                kind = (
-                    type(error) if isinstance(error, (ValueError, ArithmeticError)) else TypeError
-                )
-                message = f"{where(i, operands, xs)} raised {type(error).__name__}: {error}"
-                raise kind(message) from error
-            if d is not None and (not isinstance(d, Real) or isinstance(d, bool)):
-                raise TypeError(
-                    f"{where(i, operands, xs)} must give a real number (or None: passes "
-                    f"nothing back), got {type(d).__name__} {d!r}"
-                )
-
-    return check
 
 
 for _row in (add, mul, SUM_OP, DOT_OP):  # the built-in rows written outside ops.py

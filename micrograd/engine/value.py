@@ -22,7 +22,8 @@ How a node is stored (six slots keep it small and fast; 144 bytes with its float
   is None for one), each a Value or a plain number (a constant, kept so that
   drawings can show it). Its local derivatives are not stored: the sweep gets them
   from the op's rule, as micrograd's closures do.
-- An op of many operands (Value.sum, a fused neuron: fused.py) keeps a tuple in `_a`.
+- An op of many operands (Value.sum, a fused neuron: fused.py) keeps a tuple in `_a`,
+  and what else its row needs in `_b` and `_s` (a fused neuron's slope).
 - `label` and any attribute a user adds (`p.m = 0.0`) live in the instance dict,
   made only when one is set.
 
@@ -38,7 +39,7 @@ from contextlib import contextmanager
 from numbers import Complex, Real
 from typing import TYPE_CHECKING, Any, Union
 
-from micrograd.engine.op import ADD, MUL, Op
+from micrograd.engine.op import ADD, BY_HAND, MUL, Op
 from micrograd.engine.tracing import check_not_tracing
 
 if TYPE_CHECKING:
@@ -169,9 +170,9 @@ class Value:
             return
         self.grad = 1.0
         for node in order:  # each node's grad is complete: pass it on to its parents
-            # a grad of 0 means nothing reached the node, and it passes nothing back (a node
-            # built by hand runs its _backward all the same, as micrograd does)
-            if node.grad or node._rule.contributions:  # type: ignore[union-attr]
+            # a node whose grad is 0 passes nothing back (but a node built by hand runs its
+            # _backward all the same, as micrograd does)
+            if node.grad or node._rule.kind == BY_HAND:  # type: ignore[union-attr]
                 node._rule.step(node)  # type: ignore[union-attr]  # the chain rule at node
 
     # ---- the graph around a node ---------------------------------------------------------------
@@ -183,7 +184,7 @@ class Value:
         if a is None:
             return ()
         if type(a) is tuple:  # an op of many operands: its row knows them
-            return self._rule.parents(self)  # type: ignore[union-attr, misc]  # a row of many operands
+            return self._rule.parents(self)  # type: ignore[union-attr, misc]  # it has a row
         return tuple(x for x in (a, self._b) if isinstance(x, Value))
 
     @property
@@ -249,8 +250,8 @@ class Value:
     # ---- the rest of Value's methods come from the files that define them ----------------------
     # Every op's row becomes a method when it is registered (register.py): the rows of
     # ops.py (x - y, x ** 2, x.tanh(), ...) and yours. fused.py adds Value.sum and Value.dot;
-    # gradients.py local_grads, backward_steps() and create_graph; lecture.py micrograd's _backward, _op
-    # and _prev, and nodes built by hand.
+    # gradients.py local_grads, backward_steps() and create_graph; lecture.py the
+    # lecture's _backward, _op and _prev, and nodes built by hand.
     # Declared here for type checkers.
     if TYPE_CHECKING:
 
@@ -307,6 +308,34 @@ def _node(data: float, rule: Op, a: Any, b: Any, s: Any = None) -> Value:
     else:
         out._rule = out._a = out._b = out._s = None
     return out
+
+
+# The chain rule at a node of + and of * (test_ops pins each to its row, at the end)
+
+
+def _add_step(node: Value) -> None:
+    # d(a+b)/da = 1, d(a+b)/db = 1: each operand's grad gains the node's grad
+    g = node.grad
+    if g == 0.0:  # nothing reached it: it passes nothing back
+        return
+    node._a.grad += g
+    b = node._b
+    if type(b) is not float:  # a Value, not a constant
+        b.grad += g
+
+
+def _mul_step(node: Value) -> None:
+    # d(a*b)/da = b, d(a*b)/db = a
+    g = node.grad
+    if g == 0.0:
+        return
+    a = node._a
+    b = node._b
+    if type(b) is float:  # a constant
+        a.grad += b * g
+    else:
+        a.grad += b.data * g
+        b.grad += a.data * g
 
 
 # ---- the backward sweep ---------------------------------------------------------------------
@@ -458,8 +487,6 @@ def apply(row: Op, operands: Sequence[Operand]) -> Any:
     # each operand a Value, or a constant kept as a float
     a = operands[0] if isinstance(operands[0], Value) else xs[0]
     b = None if row.arity == 1 else operands[1] if isinstance(operands[1], Value) else xs[1]
-    if row.check is not None and _grad_enabled.get():  # your op's rules: see register.py
-        row.check(operands, xs, y)
     return _node(y, row, a, b)
 
 
@@ -490,31 +517,6 @@ LINEAR = "linear"  # the activation of none: a linear neuron's output is its wei
 # ---- the rows of + and *: each rule beside its op ---------------------------------------------
 
 
-def _add_step(node: Value) -> None:
-    # d(a+b)/da = 1, d(a+b)/db = 1: each operand's grad gains the node's grad
-    g = node.grad
-    if g == 0.0:  # nothing reached it: it passes nothing back
-        return
-    node._a.grad += g
-    b = node._b
-    if type(b) is not float:  # a Value, not a constant
-        b.grad += g
-
-
-def _mul_step(node: Value) -> None:
-    # d(a*b)/da = b, d(a*b)/db = a
-    g = node.grad
-    if g == 0.0:
-        return
-    a = node._a
-    b = node._b
-    if type(b) is float:  # a constant
-        a.grad += b * g
-    else:
-        a.grad += b.data * g
-        b.grad += a.data * g
-
-
 def _plus(a: float, b: float) -> float:
     """a + b."""
     return a + b
@@ -531,9 +533,7 @@ add = Op(
     (lambda a, b, out: 1.0, lambda a, b, out: 1.0),  # d(a+b)/da = 1, d(a+b)/db = 1
     kind=ADD,
     commutative=True,
-    step=_add_step,
-    local_derivatives=local_derivatives,
-    apply=apply,
+    step=_add_step,  # register() gives it value.py's apply and local_derivatives
     doc="a + b.",
 )
 mul = Op(
@@ -543,8 +543,6 @@ mul = Op(
     kind=MUL,
     commutative=True,
     step=_mul_step,
-    local_derivatives=local_derivatives,
-    apply=apply,
     doc="a * b.",
 )
 

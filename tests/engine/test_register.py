@@ -15,7 +15,7 @@ import pytest
 from helpers import numerical_grad
 
 from micrograd import Value, gradcheck, op
-from micrograd.engine import ACTIVATIONS, OPS, backward_steps, grad, sigmoid
+from micrograd.engine import ACTIVATIONS, OPS, backward_steps, grad, register, sigmoid
 from micrograd.functional import GradcheckError
 from micrograd.nn import MLP, Neuron
 from micrograd.viz import draw_dot
@@ -290,14 +290,14 @@ def test_a_forward_rule_that_returns_no_real_number_is_a_type_error_naming_the_o
         Value(1.0).odd()
 
 
-def test_a_derivative_that_raises_names_the_op_and_changes_no_gradient(op_table):
+def test_a_derivative_that_raises_is_named_and_its_node_passes_nothing(op_table):
     op(derivative=lambda x, out: 1.0 / x, name="shaky")(lambda x: x)
-    w = Value(3.0)
-    w.grad = 5.0
+    x = Value(0.0)
+    x.grad = 5.0
+    y = x.shaky()  # recording it tries no rule: the forward pass is fine
     with pytest.raises(ZeroDivisionError, match=r"derivative rule of op 'shaky' for operand 0"):
-        loss = w * 2.0 + Value(0.0).shaky()
-        loss.backward()
-    assert w.grad == 5.0
+        y.backward()
+    assert x.grad == 5.0
 
 
 @pytest.mark.parametrize("local", ["1.0", 1j, object()])
@@ -306,7 +306,43 @@ def test_a_derivative_that_gives_no_number_names_the_op(op_table, local):
     with pytest.raises(
         TypeError, match=r"derivative rule of op 'wordy' .* must give a real number"
     ):
-        Value(1.0).wordy()
+        Value(1.0).wordy().backward()
+
+
+def test_a_derivative_may_be_a_bool_as_in_the_lectures_relu(op_table):
+    op(derivative=lambda x, out: x > 0, name="step_relu")(lambda x: max(x, 0.0))
+    x = Value(2.0)
+    x.step_relu().backward()
+    assert x.grad == 1.0
+
+
+def test_an_activations_derivative_in_a_fused_neuron_is_checked_too(op_table):
+    op(derivative=lambda x, out: 1j, name="twisted", activation=True)(lambda x: x)
+    with pytest.raises(TypeError, match=r"derivative rule of op 'twisted' .* real number"):
+        Value.dot([Value(1.0)], [2.0], None, "twisted")
+
+
+def test_a_users_op_cannot_take_a_python_operator(op_table):
+    with pytest.raises(ValueError, match=r"operator='add' is for micrograd's own rows"):
+        op(derivatives=(lambda a, b, out: 1.0,) * 2, name="plus", operator="add")(max)
+    assert (Value(3.0) + Value(4.0)).data == 7.0
+
+
+def test_registering_a_row_again_wraps_its_rules_once(op_table):
+    softplus = register_softplus()
+    forward, derivatives = softplus.forward, softplus.derivatives
+    register(softplus)
+    assert softplus.forward is forward and softplus.derivatives == derivatives
+
+
+def test_nodes_made_before_an_activation_is_replaced_keep_its_rules(op_table):
+    op(derivative=lambda x, out: 2.0, name="lk", activation=True)(lambda x: 2.0 * x)
+    w = Value(1.5)
+    out = Value.dot([w], [1.0], None, "lk")
+    op(derivative=lambda x, out: 3.0, name="lk", activation=True)(lambda x: 3.0 * x)
+    (step,) = backward_steps(out)
+    assert step.updates[0].local_grad == 2.0 and w.grad == 2.0
+    assert out.local_grads == (2.0,)
 
 
 def test_a_derivative_may_pass_nothing_back_with_none(op_table):
