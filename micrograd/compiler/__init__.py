@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from numbers import Real
 from typing import Any, NamedTuple
 
+from micrograd.compiler.loops import LoopProgram, Unsupported
 from micrograd.compiler.straight import StraightProgram, TraceError, program_order
 from micrograd.engine import Value, enable_grad, tracing
 
@@ -81,43 +82,63 @@ def _compile(root: Value, inputs: list[Value], outputs: Any, name: str) -> Compi
     """The program of root's graph, compiled and warmed up."""
     shape, reported = _flatten(outputs)
     order = program_order(root, reported)
-    input_set = set(inputs)
-    leaves = [v for v in order if v._rule is None and v not in input_set]
-    program = StraightProgram(order, root, inputs)
-    swept = [v for v in reversed(order[: order.index(root) + 1]) if v._rule is not None]
-    body = program.body(leaves, swept)
+    try:  # loops where the graph repeats...
+        loops = LoopProgram(order, root, inputs, reported)
+        body, leaves, consts = loops.body()
+        ns = loops.ns
+        warm_up = 0  # a loop has run its instructions many times by the end of one call
+    except Unsupported:  # ...or a line per node
+        input_set = set(inputs)
+        leaves = [v for v in order if v._rule is None and v not in input_set]
+        program = StraightProgram(order, root, inputs)
+        swept = [v for v in reversed(order[: order.index(root) + 1]) if v._rule is not None]
+        body = program.straight_body(leaves, swept, reported)
+        ns, consts, warm_up = program.ns, [], _WARM_UP_CALLS
     if len(body) > MAX_LINES:  # refused before Python's compiler takes the memory
         raise TraceError(
             f"trace(): the graph of {len(order):,} nodes needs {len(body):,} lines of Python, "
             f"more than the compiler compiles ({MAX_LINES:,}: about 3 KB of memory a line); "
             "use backward() on a graph this size"
         )
-    # the name is only ever an identifier here, and text in a comment-free docstring
-    # of plain ASCII: nothing the user wrote can run
-    function_name = program.ns.name_for(name)
-    arg_grads = "".join(f"{program.grad(x)}, " for x in inputs)
-    leaf_grads = "".join(f"{program.grad(p)}, " for p in leaves)
-    values = "".join(f"{program.names[v]}, " for v in reported)
+    # The function's name is made an ASCII identifier, and only that is written: nothing
+    # the user wrote ever reaches the source.
+    function_name = ns.name_for(name)
     lines = [
-        f"def {function_name}(args, data, grads):",
+        f"def {function_name}(args, data, grads, consts):",
         f'    """{function_name}: the forward pass, then the chain rule (by micrograd.compiler)."""',
         *("    " + line for line in body),
-        f"    return {program.names[root]}, ({arg_grads}), ({leaf_grads}), ({values})",
     ]
     source = "\n".join(lines) + "\n"
-    namespace = program.ns.values
-    exec(compile(source, f"<micrograd.compiler: {function_name}>", "exec"), namespace)
-    function = namespace[function_name]
-    # Run it a few times on the traced numbers (it changes nothing: the caller writes
-    # the gradients). CPython 3.11+ adapts each instruction to its operands once it
-    # has run it a few times, and a straight-line program runs each just once a call:
-    # without this its first 8 calls ran up to twice as slow (2.3 ms, then 1.0 ms, on
-    # the demo). This is part of the time tracing takes.
+    function = _function(source, function_name, ns.values)
+    # Run a straight-line program a few times on the traced numbers (it changes nothing:
+    # the caller writes the gradients). CPython 3.11+ adapts each instruction to its
+    # operands once it has run it a few times, and a straight-line program runs each just
+    # once a call: without this its first 8 calls ran up to twice as slow (2.3 ms, then
+    # 1.0 ms, on the demo). This is part of the time tracing takes.
     numbers = [x.data for x in inputs]
     data, grads = [p.data for p in leaves], [p.grad for p in leaves]
-    for _ in range(_WARM_UP_CALLS):
-        function(numbers, data, grads)
-    return Compiled(name, source, function, len(inputs), leaves, shape)
+    for _ in range(warm_up):
+        function(numbers, data, grads, consts)
+    return Compiled(name, source, function, len(inputs), leaves, shape, consts)
+
+
+# Programs compiled lately, by their source and the objects their names stand for: a
+# batch of the same shape writes the same program, which is then not compiled again.
+_PROGRAMS: dict[Any, Callable[..., Any]] = {}
+_KEPT_PROGRAMS = 8
+
+
+def _function(source: str, name: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    """The function `name` that source defines, in namespace (compiled once per program)."""
+    key = (source, tuple((k, id(v)) for k, v in namespace.items()))
+    function = _PROGRAMS.get(key)
+    if function is None:
+        exec(compile(source, f"<micrograd.compiler: {name}>", "exec"), namespace)
+        function = namespace[name]
+        if len(_PROGRAMS) >= _KEPT_PROGRAMS:
+            del _PROGRAMS[next(iter(_PROGRAMS))]
+        _PROGRAMS[key] = function
+    return function
 
 
 def _as_number(x: object, i: int) -> float:
@@ -154,6 +175,7 @@ class Compiled:
         n_args: int,
         leaves: list[Value],
         shape: Any,
+        consts: Any = (),
     ) -> None:
         self.name = name
         self.source = source
@@ -161,6 +183,7 @@ class Compiled:
         self._function = function
         self._n_args = n_args
         self._shape = shape  # how the reported outputs nest (see _nest)
+        self._consts = consts  # the numbers the program reads that are not in its source
 
     def __call__(self, *args: float) -> float:
         return self.run(*args).value
@@ -180,7 +203,7 @@ class Compiled:
         leaves = self.leaves
         try:
             value, arg_grads, leaf_grads, outputs = self._function(
-                numbers, [p.data for p in leaves], [p.grad for p in leaves]
+                numbers, [p.data for p in leaves], [p.grad for p in leaves], self._consts
             )
         except (ValueError, ZeroDivisionError, OverflowError) as error:
             raise type(error)(

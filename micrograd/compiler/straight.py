@@ -60,8 +60,11 @@ class StraightProgram:
     def grad(self, v: Value) -> str:
         return "g" + self.names[v][1:]
 
-    def body(self, leaves: list[Value], swept: list[Value]) -> list[str]:
-        """The function's body: unpack, forward, backward (swept: backward()'s order)."""
+    def straight_body(
+        self, leaves: list[Value], swept: list[Value], reported: list[Value]
+    ) -> list[str]:
+        """The function's body: unpack, forward, backward (swept: backward()'s order),
+        and the return of (value, argument gradients, leaf gradients, reported outputs)."""
         for v in self.order:
             if v._rule is not None:
                 self.write_node(v)
@@ -87,6 +90,10 @@ class StraightProgram:
             lines += self.backward
         else:  # the root is a leaf: d(root)/d(root) = 1
             lines.append(f"{self.grad(self.root)} += 1.0")
+        arg_grads = "".join(f"{self.grad(x)}, " for x in self.inputs)
+        leaf_grads = "".join(f"{self.grad(p)}, " for p in leaves)
+        values = "".join(f"{self.names[v]}, " for v in reported)
+        lines.append(f"return {self.names[self.root]}, ({arg_grads}), ({leaf_grads}), ({values})")
         return lines
 
     # ---- forward --------------------------------------------------------------------
