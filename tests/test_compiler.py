@@ -320,6 +320,41 @@ def test_the_repr_says_how_to_read_it():
     assert "print(.source)" in repr(trace(lambda x: x * x, 1.0))
 
 
+def demo_loss(model, X, y):
+    def loss():
+        scores = [model(x) for x in X]
+        return LOSSES["hinge"](scores, y) + l2(model.parameters(), 1e-4), scores
+
+    return loss
+
+
+def test_the_demo_is_a_loop_over_samples_on_one_page_with_the_models_names():
+    X, y = demo_problem(1)
+    model = MLP(2, [16, 16, 1], rng=random.Random(0))
+    source = trace(demo_loss(model, X, y)).source
+    assert source.count("\n") <= 300
+    assert "for i in range(n):" in source and "x[i]" in source
+    for name in ("W0", "b0", "W1", "b1", "W2", "b2"):
+        assert f"{name}[j]" in source
+    assert "# layer 0: relu(W0 · x[i] + b0)" in source
+    assert "# backward through layer 0" in source
+    assert "* 1.0" not in source and "+ 0.0" not in source
+
+
+def test_a_batch_of_the_same_shape_with_other_numbers_runs_the_same_program():
+    model = MLP(2, [4, 3, 1], rng=random.Random(0))
+    first = trace(demo_loss(model, *demo_problem(1)))
+    second = trace(demo_loss(model, *demo_problem(2)))
+    assert first.source == second.source
+    assert first._function is second._function  # compiled once
+
+
+def test_times_the_number_one_is_written_as_nothing():
+    source = trace(lambda x: (x * 1.0).tanh() * 1.0, 0.5).source
+    assert "* 1.0" not in source
+    assert_compiles_like_backward(lambda x: (x * 1.0).tanh() * 1.0, [(x,) for x in SPECIAL])
+
+
 # ---- what it refuses ---------------------------------------------------------------------
 
 
@@ -429,12 +464,35 @@ def test_fit_compiled_trains_to_the_same_floats_as_fit(loss):
     )
 
 
-def test_fit_compiled_refuses_mini_batches_saying_why():
+@pytest.mark.parametrize("loss", ["hinge", "mse", "binary_cross_entropy", "cross_entropy"])
+def test_fit_compiled_on_mini_batches_trains_to_the_same_floats_last_short_batch_too(loss):
     from micrograd.train import fit
 
-    X, y = demo_problem(3)
-    with pytest.raises(ValueError, match=r"compile=True .* full-batch training"):
-        fit(MLP(2, [4, 1]), X, y, steps=1, batch_size=8, compile=True, progress=False)
+    X, y = demo_problem(3)  # 40 rows: batches of 16, 16 and 8
+    if loss in ("cross_entropy", "binary_cross_entropy"):
+        y = [0 if label < 0 else 1 for label in y]
+    outputs = 2 if loss == "cross_entropy" else 1
+    histories, models = [], []
+    for compiled in (False, True):
+        model = MLP(2, [6, 5, outputs], rng=random.Random(7))
+        histories.append(
+            fit(
+                model,
+                X,
+                y,
+                loss=loss,
+                steps=7,
+                batch_size=16,
+                reg=1e-4,
+                progress=False,
+                compile=compiled,
+            )  # fmt: skip
+        )
+        models.append(model)
+    assert same_bits(histories[0].loss, histories[1].loss)
+    assert same_bits(
+        [p.data for p in models[0].parameters()], [p.data for p in models[1].parameters()]
+    )
 
 
 # ---- the edges (issue 22, items 10-15) ----------------------------------------------------

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from micrograd.compiler.rows import Namespace, writer
-from micrograd.compiler.straight import fused_steps, refuse_by_hand
+from micrograd.compiler.straight import fused_rows, fused_steps, layer_inputs, refuse_by_hand
 from micrograd.engine import ACTIVATIONS, SUM_OP, Op, Value, relu, sum_terms
 
 # The program's own variable names (no rule or helper of its namespace takes one).
@@ -117,7 +117,9 @@ class Layer:
         rows: list[tuple[Value, ...]],
         biases: list[Value] | None,
         sigma: Op | None,
+        row: Op | None,
     ):
+        self.row = row  # the fused row of its neurons' nodes
         self.index = index
         self.rows = rows
         self.biases = biases
@@ -174,14 +176,14 @@ def structure(
             return ("p", x)
         raise Unsupported("an operand computed after its use")
 
+    fused = fused_rows()
     i, n = 0, len(order)
     while i < n:
         v = order[i]
         if v._rule is None:  # a leaf: an argument or a parameter, read at each call
             i += 1
             continue
-        parts = fused_steps(v)
-        if parts is None:
+        if v._rule not in fused:
             row: Op = v._rule
             if row is SUM_OP:
                 refs = [ref(t) for t in sum_terms(v)]
@@ -202,30 +204,28 @@ def structure(
         while i < n:  # the run's neurons, with their parameters (leaves) between them
             w = order[i]
             if w._rule is not None:
-                if w._b is not split or fused_steps(w) is None:
+                if w._b is not split or w._rule not in fused:
                     break
                 run.append(w)
             i += 1
-        if any(isinstance(x, Value) and x._rule is None for x in parts.inputs):
-            units.append(_squares(run, owner, layers, ref))  # a dot of parameters: Σ p²
+        given, numbers, every_value = layer_inputs(v)
+        if every_value and given and given[0]._rule is None:  # a dot of parameters: Σ p²
+            units.append(_squares(run, owner, layers))
             where[v] = (len(units) - 1, None)
             continue
-        key = tuple(map(id, (node._a for node in run)))
+        key = tuple(map(id, (node._a for node in run)))  # the neurons' parameter tuples
         layer = layer_of.get(key)
         if layer is None:
             layer = _new_layer(run, len(layers), owner)
             layers.append(layer)
             layer_of[key] = layer
-        elif fused_steps(run[0]).activation != (layer.sigma and layer.sigma.name):  # type: ignore[union-attr]
+        elif v._rule is not layer.row:
             raise Unsupported("one set of neurons with two activations")
-        inputs_of = [x for x in parts.inputs]
-        first = inputs_of[0]
-        if all(not isinstance(x, Value) for x in inputs_of):
-            refs = [("v", [float(x) for x in inputs_of])]
-        elif isinstance(first, Value) and first in where and where[first][1] == 0:
-            source_unit = where[first][0]
-            produced = units[source_unit].nodes
-            if units[source_unit].kind != "layer" or list(produced) != inputs_of:
+        if numbers is not None:  # every input a plain number: the sample's, say
+            refs = [("v", numbers)]
+        elif every_value and given[0] in where:
+            source_unit, first = where[given[0]]
+            if first != 0 or units[source_unit].nodes != list(given):
                 raise Unsupported("a layer's inputs are not one layer's outputs")
             refs = [("u", source_unit, "all")]
         else:
@@ -248,7 +248,7 @@ def _new_layer(run: list[Value], index: int, owner: dict[Value, Layer]) -> Layer
     biases: list[Value] | None = None
     if with_bias.pop():
         biases = [p.bias for p in parts]  # type: ignore[union-attr,misc]
-    layer = Layer(index, rows, biases, None if name is None else ACTIVATIONS[name])
+    layer = Layer(index, rows, biases, None if name is None else ACTIVATIONS[name], run[0]._rule)
     for p in [*itertools.chain(*rows), *(biases or [])]:
         if p._rule is not None or p in owner:
             raise Unsupported("a layer's parameter is computed, or another layer's too")
@@ -256,7 +256,7 @@ def _new_layer(run: list[Value], index: int, owner: dict[Value, Layer]) -> Layer
     return layer
 
 
-def _squares(run: list[Value], owner: dict[Value, Layer], layers: list[Layer], ref: Any) -> Unit:
+def _squares(run: list[Value], owner: dict[Value, Layer], layers: list[Layer]) -> Unit:
     """Σ p² over every parameter of the layers, layer by layer (an L2 penalty)."""
     if len(run) != 1:
         raise Unsupported("a layer of parameter dots")

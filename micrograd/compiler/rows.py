@@ -165,16 +165,22 @@ class _Sub(RowWriter):
 
 
 class _Mul(RowWriter):
-    """a * b; d(a*b)/da = b, d(a*b)/db = a."""
+    """a * b; d(a*b)/da = b, d(a*b)/db = a. Times the number 1.0 is written as nothing:
+    x * 1.0 is x, to the last bit (-0.0 and NaN included)."""
 
     def forward(self, row, ns, operands):
-        return f"{operands[0]} * {operands[1]}"
+        a, b = operands
+        return a if b == "1.0" else b if a == "1.0" else f"{a} * {b}"
 
     def backward(self, row, ns, operands, out, g, grads, temp):
         (a, b), (ga, gb) = operands, grads
-        return ([] if ga is None else [f"{ga} += {b} * {g}"]) + (
-            [] if gb is None else [f"{gb} += {a} * {g}"]
+        return ([] if ga is None else [f"{ga} += {_times(b, g)}"]) + (
+            [] if gb is None else [f"{gb} += {_times(a, g)}"]
         )
+
+
+def _times(factor: str, g: str) -> str:
+    return g if factor == "1.0" else f"{factor} * {g}"
 
 
 class _Relu(RowWriter):

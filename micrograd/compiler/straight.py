@@ -32,6 +32,21 @@ def fused_steps(v: Value) -> FusedParts | None:
     return fused_parts(v)
 
 
+def layer_inputs(v: Value) -> tuple[tuple, list[float] | None, bool]:
+    """(the inputs of fused neuron v as given, their numbers if every one is a plain
+    number, whether every one is a Value), read from what its layer's neurons share."""
+    split = v._b  # the engine's split of the inputs (see micrograd.engine._SplitInputs)
+    positions = split.positions  # where the Values are; None: everywhere
+    return split.inputs, (split.data if positions == [] else None), positions is None
+
+
+def fused_rows() -> set[Op]:
+    """The rows of fused neuron nodes: Value.dot's, and each activation's whole neuron."""
+    from micrograd.engine import ACTIVATIONS, DOT_OP
+
+    return {DOT_OP, *(row.fused for row in ACTIVATIONS.values() if row.fused is not None)}
+
+
 def refuse_by_hand(row: Op) -> None:
     raise TraceError(
         f"cannot compile the op {row.name!r}: it was written by hand with a _backward "
