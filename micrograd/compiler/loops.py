@@ -766,9 +766,9 @@ class LoopProgram:
         layer: Layer = self.units[u].layer  # type: ignore[assignment]
         i, sigma = layer.index, layer.sigma
         columns = len(layer.rows[0])
-        inputs = "a" if "[" in x else x
-        products = [f"w[{k}] * {inputs}[{k}]" for k in range(columns)]
-        lines = [f"{out} = []"] + ([f"a = {x}"] if inputs == "a" else [])
+        names = [f"a{k}" for k in range(columns)]  # the inputs, as local names: faster
+        products = [f"w[{k}] * {a}" for k, a in enumerate(names)]
+        lines = [f"{out} = []", *_targets(names, x)]
         if layer.biases is None:
             lines.append(f"for w in W{i}:")
             lines += _wrapped("    s = ", ["0.0", *products], " + ")  # 0.0 + p: -0.0 is 0.0
@@ -794,13 +794,12 @@ class LoopProgram:
         layer: Layer = unit.layer  # type: ignore[assignment]
         i, sigma = layer.index, layer.sigma
         columns = len(layer.rows[0])
-        inputs = "a" if "[" in x else x
+        names = [f"a{k}" for k in range(columns)]
         lines = [f"# backward through layer {i}, its neurons last to first"]
-        if inputs == "a":
-            lines.append(f"a = {x}")
-        if gx is not None and "[" in gx:
-            lines.append(f"ga = {gx}")
-        grad_inputs = "ga" if gx is not None and "[" in gx else gx
+        lines += _targets(names, x)
+        grad_names = [f"ga{k}" for k in range(columns)]  # the inputs' gradients, as names
+        if gx is not None:
+            lines += _targets(grad_names, gx)
         lines += [f"for j in range({len(unit.nodes) - 1}, -1, -1):", f"    t = g{name}[j]"]
         if sigma is None:
             lines.append("    if t != 0.0:")
@@ -812,22 +811,18 @@ class LoopProgram:
         lines.append(f"        g = gW{i}[j]")
         lines += _wrapped(
             f"        gW{i}[j] = [",
-            [f"g[{k}] + {inputs}[{k}] * t" for k in range(columns)],
+            [f"g[{k}] + {a} * t" for k, a in enumerate(names)],
             ", ",
             "]",
         )
-        if grad_inputs is not None:
+        if gx is not None:
             lines.append(f"        w = W{i}[j]")
-            lines += _wrapped(
-                f"        {grad_inputs} = [",
-                [f"{grad_inputs}[{k}] + w[{k}] * t" for k in range(columns)],
-                ", ",
-                "]",
-            )
+            sums = [f"{g} + w[{k}] * t" for k, g in enumerate(grad_names)]
+            lines += _targets(grad_names, sums, "        ")
         if layer.biases is not None:
             lines.append(f"        gb{i}[j] += t")
-        if grad_inputs == "ga":
-            lines.append(f"{gx} = ga")
+        if gx is not None:
+            lines += _wrapped(f"{gx} = [", grad_names, ", ", "]")
         return lines
 
     # ---- a loop over the samples ------------------------------------------------------------------
@@ -884,6 +879,15 @@ class LoopProgram:
 
 def _tuple(names: list[str]) -> str:
     return names[0] + "," if len(names) == 1 else ", ".join(names)
+
+
+def _targets(names: list[str], value: str | list[str], indent: str = "") -> list[str]:
+    """`names = value` over lines if long; value is an expression, or the items of a tuple."""
+    if isinstance(value, str):
+        one = f"{indent}{', '.join(names)} = {value}"
+        return [one] if len(one) <= 96 else _wrapped(indent + "(", names, ", ", f") = {value}")
+    pad = indent + "    "
+    return [*_wrapped(indent + "(", names, ", ", ") = ("), *_wrapped(pad, value, ", ", ")")]
 
 
 def _wrapped(head: str, items: list[str], separator: str, tail: str = "") -> list[str]:
