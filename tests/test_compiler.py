@@ -608,3 +608,112 @@ def test_fit_compiled_trains_a_loss_that_uses_only_some_outputs():
             )  # fmt: skip
         )
     assert same_bits(histories[0].loss, histories[1].loss)
+
+
+# ---- loops, with what a learner may bring ---------------------------------------------------
+
+
+def test_a_registered_activation_and_loss_op_compile_in_the_loop_like_built_ins(op_table):
+    import math as m
+
+    from micrograd import op
+
+    @op(derivative=lambda x, out: x / (1.0 + x * x) ** 0.5 if False else 1.0 / (1.0 + m.exp(-x)),
+        activation=True)  # fmt: skip
+    def softplus(x):  # d/dx log(1 + e^x) = sigmoid(x)
+        return m.log1p(m.exp(-abs(x))) + max(x, 0.0)
+
+    @op(derivative=lambda x, out: 2.0 * x)
+    def square(x):
+        return x * x
+
+    X, y = demo_problem(8)
+
+    def loss_of(model):
+        return Value.sum([(model(x) - t).square() for x, t in zip(X, y)]) * (1.0 / len(X))
+
+    models = twin_models([2, 5, 4, 1], activation="softplus", output_activation="softplus")
+    compiled = trace(lambda: loss_of(models[1]))
+    assert "for i in range(n):" in compiled.source and "softplus(s)" in compiled.source
+    losses, ours, theirs = train_both(loss_of, *models, steps=4, lr=0.05)
+    assert all(bits(a) == bits(b) for a, b in losses)
+    assert same_bits([p.data for p in ours], [p.data for p in theirs])
+
+
+def test_arguments_read_in_every_iteration_of_a_loop_get_their_gradients():
+    model = MLP(2, [3, 1], rng=random.Random(2))
+    X, _ = demo_problem(9)
+
+    def f(scale):
+        return Value.sum([(model(x) * scale).relu() for x in X])
+
+    compiled = trace(f, 0.5)
+    assert "for i in range(n):" in compiled.source
+    for point in (0.5, -1.5, 2.0):
+        model.zero_grad()
+        scale = Value(point)
+        out = f(scale)
+        out.backward()
+        expected = [out.data, scale.grad, *(p.grad for p in model.parameters())]
+        model.zero_grad()
+        value, (d_scale,) = compiled.value_and_grad(point)
+        assert same_bits([value, d_scale, *(p.grad for p in model.parameters())], expected)
+
+
+def random_per_sample_loss(rng: random.Random):
+    """A random loss over a batch: an MLP, then a few random ops on each sample's output
+    (with the sample's label, an argument, and plain numbers), summed and scaled."""
+    unary = ["tanh", "sigmoid", "relu", "exp", "abs", "neg", "square"]
+    steps = [rng.choice([*unary, "*arg", "+label", "-label", "/2", "logaddexp"]) for _ in range(3)]
+    activation = rng.choice(sorted(ACTIVATIONS))
+    sizes = [2, rng.randint(1, 5), rng.randint(1, 4), 1]
+    model = MLP(2, sizes[1:], activation, rng.choice([LINEAR, activation]), rng=rng)
+    X = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(rng.randint(2, 9))]
+    y = [rng.choice([-1.0, 1.0, 0.5]) for _ in X]
+
+    def loss(arg):
+        terms = []
+        for x, t in zip(X, y):
+            v = model(x)
+            for step in steps:
+                if step == "square":
+                    v = v**2
+                elif step == "neg":
+                    v = -v
+                elif step == "abs":
+                    v = abs(v)
+                elif step == "*arg":
+                    v = v * arg
+                elif step == "+label":
+                    v = v + t
+                elif step == "-label":
+                    v = t - v
+                elif step == "/2":
+                    v = v / 2.0
+                elif step == "logaddexp":
+                    v = v.logaddexp(t)
+                else:
+                    v = getattr(v, step)()
+            terms.append(v)
+        total = Value.sum(terms) * (1.0 / len(terms)) + l2(model.parameters(), 1e-3)
+        return total + terms[0] * terms[-1] if extra else total  # one sample's term again
+
+    extra = rng.random() < 0.5
+    return model, loss
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_losses_over_a_batch_compile_to_loops_with_backwards_floats(seed):
+    rng = random.Random(seed)
+    model, loss = random_per_sample_loss(rng)
+    compiled = trace(loss, 0.7)
+    assert "for i in range(n):" in compiled.source
+    for point in (0.7, -1.3, 0.0):
+        model.zero_grad()
+        arg = Value(point)
+        out = loss(arg)
+        out.backward()
+        expected = [out.data, arg.grad, *(p.grad for p in model.parameters())]
+        model.zero_grad()
+        value, (d_arg,) = compiled.value_and_grad(point)
+        assert same_bits([value, d_arg, *(p.grad for p in model.parameters())], expected)

@@ -36,7 +36,7 @@ from micrograd.engine import ACTIVATIONS, SUM_OP, Op, Value, relu, sum_terms
 
 # The program's own variable names (no rule or helper of its namespace takes one).
 VARIABLE = re.compile(
-    r"g?[A-Za-z][0-9]+(_[0-9]+)?|[a-z](_[0-9]+)?|args|data|grads|consts|layout|saved[0-9]*"
+    r"g?[A-Za-z][0-9]+(_[0-9]+)?|g?arg[0-9]+|[a-z](_[0-9]+)?|args|data|grads|consts|layout|saved[0-9]*"
 )
 
 # A unit's operand: ("u", unit, output) a computed number (output: which neuron of a
@@ -438,7 +438,7 @@ class LoopProgram:
         if kind == "c":
             return None if grad else self.ns.number(r[1])
         if kind == "a":
-            return f"{g}a{r[1]}"
+            return f"{g}arg{r[1]}"
         if kind == "p":
             p = r[1]
             if p in self.place:
@@ -514,7 +514,7 @@ class LoopProgram:
                 backward += self._backward(segment)
         lines = []
         if self.inputs:
-            names = [f"a{i}" for i in range(len(self.inputs))]
+            names = [f"arg{i}" for i in range(len(self.inputs))]
             lines.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = args")
             lines.append(f"{' = '.join('g' + n for n in names)} = 0.0")
         lines.append(
@@ -531,7 +531,7 @@ class LoopProgram:
                 f"{', '.join('g' + a for a in arrays)}{',' if len(arrays) == 1 else ''} = unpack(grads, layout)"
             )
         lines += forward + backward
-        arg_grads = "".join(f"ga{i}, " for i in range(len(self.inputs)))
+        arg_grads = "".join(f"garg{i}, " for i in range(len(self.inputs)))
         grads = f"flatten([{', '.join('g' + a for a in arrays)}])"
         lines.append(f"return {self.name(root)}, ({arg_grads}), {grads}, {self._outputs()}")
         return lines, leaves, [tuple(layout), *self.consts]
@@ -849,7 +849,7 @@ class LoopProgram:
         for t in range(loop.period):
             body += self._forward(loop.start + t, loop)
         local = self._locals(loop)
-        body.append(f"{saved}.append(({', '.join(local)},))")
+        body.append(f"{saved}.append(({_tuple(local)}))  # what the backward pass needs")
         for t in exports:
             body.append(f"{self.export(loop, t)}.append({self.name(loop.start + t)})")
         return lines + ["    " + line for line in body]
@@ -861,7 +861,7 @@ class LoopProgram:
             "# backward, sample by sample, last to first",
             f"for i in range({count} - 1, -1, -1):",
         ]
-        body = [f"{', '.join(self._locals(loop))}, = {saved}[i]"]
+        body = [f"{_tuple(self._locals(loop))} = {saved}[i]"]
         exports = {t for (other, t) in self.exported if other is loop}
         for t in range(loop.period):
             unit = self.units[loop.start + t]
@@ -884,7 +884,7 @@ def _tuple(names: list[str]) -> str:
 def _targets(names: list[str], value: str | list[str], indent: str = "") -> list[str]:
     """`names = value` over lines if long; value is an expression, or the items of a tuple."""
     if isinstance(value, str):
-        one = f"{indent}{', '.join(names)} = {value}"
+        one = f"{indent}{_tuple(names)} = {value}"
         return [one] if len(one) <= 96 else _wrapped(indent + "(", names, ", ", f") = {value}")
     pad = indent + "    "
     return [*_wrapped(indent + "(", names, ", ", ") = ("), *_wrapped(pad, value, ", ", ")")]
