@@ -2,25 +2,33 @@
 
     from micrograd.compiler import trace
     f = trace(lambda x, y: (x * y).tanh() + y, 0.5, -1.0)
-    print(f.source)                           # the forward pass and the chain rule, a line a node
+    print(f.source)                           # the forward pass, then the chain rule
     value, (dx, dy) = f.value_and_grad(0.3, 2.0)
 
 `trace(fn, *args)` calls `fn` once, with a new leaf Value for each argument, and
 records the graph it builds. Then it writes a Python function that computes that
-graph with plain floats: the forward pass, a line per node in the order of
-computation; then backpropagation, a line (or a few) per node from the result back,
-each adding local derivative x gradient into its parents' gradients, exactly as
-backward() does. The operations are the Value path's own, in the same order, so
-every number is the same float, to the last bit. What is gone is the machinery: no
-Value per node, no graph to search, nothing to dispatch on. `print(f.source)` shows
-what backpropagation of your model really computes.
+graph with plain floats: the forward pass in the order of computation, then
+backpropagation from the result back, each node adding local derivative x gradient
+into its operands' gradients, exactly as backward() does. The operations are the
+Value path's own, in the same order, so every number is the same float, to the last
+bit. What is gone is the machinery: no Value per node, no graph to search, nothing to
+dispatch on. `print(f.source)` shows what backpropagation of your model computes.
+
+Where the graph repeats (a training loss: the same layers and ops for every sample)
+the program is a loop over the samples, in which each layer is a loop over its
+neurons, with the model's parameters as W0[j][k] and b0[j] (micrograd.compiler.loops);
+any other graph is written a line per node (micrograd.compiler.straight). Each op's
+code comes from its row (micrograd.compiler.rows), so an op registered with
+micrograd.op compiles like a built-in one.
 
 The numbers can change; the graph cannot:
 - the arguments are the inputs: call with new numbers;
 - every other leaf of the graph (a model's parameters, say) is read from its `.data`
   at each call, and its `.grad` gains the gradient as backward() adds it;
 - plain numbers in the graph are constants of the program (so are the data of Values
-  that `fn` itself made from numbers: pass numbers that change as arguments).
+  that `fn` itself made from numbers: pass numbers that change as arguments); in a
+  loop, the numbers that differ by sample are data the program reads, so tracing a
+  batch of the same shape with other numbers gives the same program, compiled once.
 Where the graph passes a gradient on or not depending on the numbers, the program
 branches: a relu is on or off, and a node whose gradient is 0 passes nothing back,
 as in backward(). Anything else that would let `fn` choose its graph by the numbers
