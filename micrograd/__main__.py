@@ -235,13 +235,15 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
 
     def one_pass() -> tuple[Value, Value, bool]:
         """The first training point's forward and backward pass: the node of the first
-        hidden neuron that is on for it (or of neuron 0, if none is), the score drawn
-        (of its class, if several), and whether that neuron is on."""
+        hidden neuron that is on for it (or of neuron 0, if none is), the root whose
+        gradients are drawn (the score, or with several classes the point's loss, which
+        every score feeds), and whether that neuron is on."""
         x = [Value(v, label=f"x[{i}]") for i, v in enumerate(X[0])]
         hidden = signal = model.layers[0](x)
         for layer in model.layers[1:]:
             signal = layer(signal if isinstance(signal, list) else [signal])
-        root = signal[labels[0]] if isinstance(signal, list) else signal
+        root = cross_entropy([signal], [labels[0]]) if isinstance(signal, list) else signal
+        model.zero_grad()  # training's last step left its gradients: draw this pass's alone
         root.backward()  # so that the drawings show gradients
         hidden = hidden if isinstance(hidden, list) else [hidden]
         on = [h for h in hidden if h.data > 0]
@@ -256,7 +258,9 @@ def _write_outputs(out: str, model: MLP, optimizer, history: History, X, labels)
     def network() -> Any:
         from micrograd.viz import draw_network
 
-        return draw_network(model, root=root)
+        scores = model.layers[-1].neurons
+        names = [f"class {c}" for c in range(len(scores))] if len(scores) > 1 else None
+        return draw_network(model, root=root, output_names=names)
 
     def hidden_neuron() -> Any:
         from micrograd.viz import draw_dot

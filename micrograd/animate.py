@@ -7,8 +7,8 @@
     HTML(recorder.to_html())              # in a notebook (plays on nbviewer too)
 
 Every `every` steps (and once before the first) the recorder evaluates the model on
-a grid over the data's plane, under no_grad, and keeps the class it gives each cell;
-the loss comes from fit's History. The animation is made with matplotlib
+a grid over the data's plane (micrograd.plot.decision_grid, as plot_decision_boundary
+does) and keeps its verdict there; the loss comes from fit's History. The animation is made with matplotlib
 (`pip install "micrograd[plot]"`, whose Pillow writes the GIF); the HTML player is
 micrograd.viz.player's, frames embedded as images, as step_through's.
 """
@@ -22,12 +22,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from micrograd._checks import int_at_least
-from micrograd.data import linspace
 from micrograd.files import write_atomically
-from micrograd.metrics import predict, predicted_class
 from micrograd.nn import Module
-from micrograd.plot import class_colormap, class_colour
-from micrograd.viz.player import gif_bytes, player_html
+from micrograd.plot import DecisionGrid, class_colour, decision_grid, shade_classes
+from micrograd.viz.player import frame_milliseconds, gif_bytes, player_html
 
 if TYPE_CHECKING:
     from matplotlib.animation import FuncAnimation
@@ -39,7 +37,7 @@ class TrainingRecorder:
     """A fit() callback that records a training run on 2-D points, to play it back.
 
     - every: record after every `every` steps (a frame each), and before the first.
-    - resolution: the grid is resolution x resolution cells over the points.
+    - resolution: the grid is resolution x resolution points over the data's plane.
     """
 
     def __init__(
@@ -55,30 +53,35 @@ class TrainingRecorder:
         if len(y) != len(X):
             raise ValueError(f"TrainingRecorder got {len(X)} points and {len(y)} labels")
         self.every = int_at_least("every", every, 1)
-        resolution = int_at_least("resolution", resolution, 2)
+        self.resolution = int_at_least("resolution", resolution, 2)
         self.model, self.X, self.y = model, [list(x) for x in X], list(y)
-        margin = 0.5
-        xs, ys = [x[0] for x in X], [x[1] for x in X]
-        self.gx = linspace(min(xs) - margin, max(xs) + margin, resolution)
-        self.gy = linspace(min(ys) - margin, max(ys) + margin, resolution)
         self.steps: list[int] = []  # the step after which each frame was recorded
-        self.fields: list[list[list[int]]] = []  # each frame's class per grid cell
+        self.grids: list[DecisionGrid] = []  # each frame's verdict on the grid
         self.loss: list[float] = []  # the loss at every step, from fit's History
+        self._history: Any = None  # the History of the fit call running now
+        self._earlier: list[float] = []  # the losses of the fit calls before it
         self._record(0)
 
     def __call__(self, step: int, history: Any) -> bool:
-        """fit's callback: record after every `every` steps; never stops training."""
-        self.loss = list(history.loss)
-        if (step + 1) % self.every == 0:
-            self._record(step + 1)
+        """fit's callback: record after every `every` steps; never stops training.
+
+        Each fit call has a History of its own and counts its steps from 0: a recorder
+        used for several calls counts on from where the one before it stopped."""
+        if history is not self._history:  # a new fit call
+            self._earlier, self._history = list(self.loss), history
+        self.loss = self._earlier + list(history.loss)
+        if len(self.loss) % self.every == 0:
+            self._record(len(self.loss))
         return False
 
     def _record(self, step: int) -> None:
-        scores = predict(self.model, [[a, b] for b in self.gy for a in self.gx])
-        classes = [predicted_class(s) for s in scores]
-        n = len(self.gx)
         self.steps.append(step)
-        self.fields.append([classes[i * n : (i + 1) * n] for i in range(len(self.gy))])
+        self.grids.append(decision_grid(self.model, self.X, self.resolution))
+
+    @property
+    def fields(self) -> list[list[list[int]]]:
+        """Each frame's predicted class at each grid point, rows bottom to top."""
+        return [grid.classes for grid in self.grids]
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -90,8 +93,8 @@ class TrainingRecorder:
             from matplotlib.animation import FuncAnimation
         except ImportError:
             raise ImportError('animations need matplotlib: pip install "micrograd[plot]"') from None
+        interval = frame_milliseconds(seconds_per_frame)
         fig, show = self._figure()
-        interval = seconds_per_frame * 1000
         return FuncAnimation(fig, show, frames=len(self), interval=interval, blit=False)
 
     def _figure(self, dpi: float = 72) -> tuple[Any, Any]:
@@ -105,8 +108,6 @@ class TrainingRecorder:
         FigureCanvasAgg(fig)  # a canvas to draw frames on, with no window and no pyplot
         boundary, curve = fig.subplots(1, 2)
         classes = sorted({self._class_of(t) for t in self.y})
-        k = max(2, max(max(max(row) for row in f) for f in self.fields) + 1, classes[-1] + 1)
-        colors = class_colormap(k)
         steps = list(range(1, len(self.loss) + 1))
         log_scale = bool(self.loss) and min(self.loss) > 0
         curve.plot(steps, self.loss, color="0.85")  # the whole run, faint
@@ -117,26 +118,25 @@ class TrainingRecorder:
             xlim=(0, max(1, len(self.loss)) + 1),
         )  # fmt: skip
         curve.grid(alpha=0.3)
-        mesh = boundary.pcolormesh(
-            self.gx, self.gy, self.fields[0], cmap=colors, vmin=-0.5, vmax=k - 0.5,
-            alpha=0.3, shading="nearest",
-        )  # fmt: skip
-        for c in classes:
-            boundary.scatter(
-                [x[0] for x, t in zip(self.X, self.y) if self._class_of(t) == c],
-                [x[1] for x, t in zip(self.X, self.y) if self._class_of(t) == c],
-                color=class_colour(c), s=18, edgecolors="black", linewidths=0.5,
-            )  # fmt: skip
-        boundary.set(xlabel="x[0]", ylabel="x[1]", xlim=(self.gx[0], self.gx[-1]),
-                     ylim=(self.gy[0], self.gy[-1]))  # fmt: skip
 
         def show(frame: int):
-            step = self.steps[frame]
-            mesh.set_array(self.fields[frame])
-            boundary.set_title(f"the model's classes after {step} steps")
+            step, grid = self.steps[frame], self.grids[frame]
+            boundary.clear()  # the regions change shape: each frame draws them anew
+            shade_classes(boundary, grid)
+            for c in classes:
+                boundary.scatter(
+                    [x[0] for x, t in zip(self.X, self.y) if self._class_of(t) == c],
+                    [x[1] for x, t in zip(self.X, self.y) if self._class_of(t) == c],
+                    color=class_colour(c), s=18, edgecolors="black", linewidths=0.5,
+                )  # fmt: skip
+            boundary.set(xlabel="x[0]", ylabel="x[1]", xlim=(grid.xs[0], grid.xs[-1]),
+                         ylim=(grid.ys[0], grid.ys[-1]),
+                         title=f"the model's classes after {step} steps")  # fmt: skip
             so_far.set_data(steps[:step], self.loss[:step])
             now.set_data([step] if step else [], [self.loss[step - 1]] if step else [])
-            return mesh, so_far, now
+            return [*boundary.get_children(), so_far, now]
+
+        show(0)
 
         return fig, show
 

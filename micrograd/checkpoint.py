@@ -5,8 +5,9 @@ optimizer's state, as one JSON file.
     model = MLP.load("model.json")           # a new model, built from the file
     model.restore("model.json", optimizer)   # into an existing model (to resume training)
 
-Those methods of `micrograd.nn.Module` know models; this module knows the file. Its
-format, version 2:
+Those methods of `micrograd.nn.Module` hand over to `save`, `restore` and `load`
+here, which check a model's numbers against the file and set them all or none; `write`
+and `read` know the file alone. Its format, version 2:
 
     {"format": "micrograd-checkpoint", "version": 2,
      "model": {"type": "MLP", "config": {"nin": 2, "nouts": [16, 16, 1], ...}},
@@ -32,15 +33,34 @@ import hashlib
 import json
 import math
 import os
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
-from micrograd._checks import excerpt
+from micrograd._checks import excerpt, finite_number, shortened
+from micrograd._signals import interrupts_deferred
 from micrograd.files import write_atomically
 
-__all__ = ["Checkpoint", "write", "read", "checksum", "FORMAT", "VERSION", "MAX_BYTES"]
+if TYPE_CHECKING:
+    from micrograd.engine import Value
+    from micrograd.optim import Optimizer
+
+__all__ = [
+    "Checkpoint",
+    "Model",
+    "save",
+    "restore",
+    "load",
+    "check_state",
+    "write",
+    "read",
+    "checksum",
+    "FORMAT",
+    "VERSION",
+    "MAX_BYTES",
+]
 
 FORMAT = "micrograd-checkpoint"
 VERSION = 2  # version 2 added "checksum"
@@ -52,6 +72,28 @@ READABLE = (1, 2)  # the versions `read` accepts
 MAX_BYTES = 64 * 2**20
 
 Path = Union[str, "PathLike[str]"]
+M = TypeVar("M", bound="Model")
+
+
+class Model(Protocol):
+    """What a checkpoint needs of a model: `micrograd.nn.Module` has all of it. (Named
+    here rather than imported, so that this module does not depend on micrograd.nn.)"""
+
+    def named_parameters(self) -> list[tuple[str, Value]]: ...
+
+    def parameters(self) -> list[Value]: ...
+
+    def state_dict(self) -> dict[str, float]: ...
+
+    def config(self) -> dict[str, Any] | None: ...
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int | None: ...
+
+    @classmethod
+    def from_config(
+        cls: type[M], config: Mapping[str, Any], rng: random.Random | None = None
+    ) -> M: ...
 
 
 @dataclass(frozen=True)
@@ -63,6 +105,132 @@ class Checkpoint:
     config: dict[str, Any] | None  # what rebuilds it (Module.config()), or None
     parameters: dict[str, Any]  # every parameter's number, by name
     optimizer: dict[str, Any] | None  # an Optimizer.state_dict(), or None
+
+
+# ---- models: what Module.save, Module.restore and Module.load do -------------------
+
+
+def save(model: Model, path: Path, optimizer: Optimizer | None = None) -> None:
+    """Write `model` (and the optimizer's state, if given) to a JSON checkpoint."""
+    write(
+        path,
+        type(model).__name__,
+        model.config(),
+        model.state_dict(),
+        None if optimizer is None else optimizer.state_dict(),
+    )
+
+
+def restore(model: Model, path: Path, optimizer: Optimizer | None = None) -> None:
+    """Set `model`'s parameters (and the optimizer's state) from a checkpoint of its
+    architecture, all or nothing: `Module.restore` says which errors it raises."""
+    saved = read(path)
+    if saved.model_type != type(model).__name__ or saved.config != model.config():
+        raise ValueError(
+            f"{path}: the file's model is {shortened(saved.model_type)} "
+            f"{excerpt(saved.config)}; "
+            f"this model is {type(model).__name__} {model.config()}"
+        )
+    _set_from(model, path, saved, optimizer)
+
+
+def load(cls: type[M], path: Path, architectures: Mapping[str, type[Model]]) -> M:
+    """A new model built and filled from a checkpoint.
+
+    The file's model must be `cls` or one of `architectures` (by type name) that is a
+    subclass of `cls`. Its optimizer state, if any, is not used.
+    """
+    saved = read(path)
+    kind = saved.model_type
+    architecture = cls if kind == cls.__name__ else architectures.get(kind)
+    if architecture is None:
+        raise ValueError(
+            f"{path}: cannot build model type {excerpt(kind)}; known types are "
+            f"{sorted(architectures)} (build the model yourself, then call "
+            "model.restore(path))"
+        )
+    if not issubclass(architecture, cls):
+        raise ValueError(f"{path}: holds model type {shortened(kind)}, not {cls.__name__}")
+    if saved.config is None:
+        raise ValueError(f"{path}: model type {kind} has no config to build it from")
+    # Building allocates every parameter: refuse an architecture far larger than the
+    # file, where the class can count them. (Smaller mismatches are built, so that the
+    # check of the parameters can name each missing name.) In a file, a wrong type is
+    # a bad value: ValueErrors.
+    try:
+        expected = architecture.count_parameters(saved.config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None
+    found = len(saved.parameters)
+    if expected is not None and expected > 2 * found + 100:
+        raise ValueError(
+            f"{path}: {kind} {excerpt(saved.config)} has {expected} parameters; "
+            f"the file has {found}"
+        )
+    try:
+        model = architecture.from_config(saved.config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"{path}: invalid {kind} architecture {excerpt(saved.config)}: {shortened(str(error))}"
+        ) from None
+    _set_from(model, path, saved, None)
+    return model
+
+
+def _set_from(model: Model, path: Path, saved: Checkpoint, optimizer: Optimizer | None) -> None:
+    """Check the file's parameters (and optimizer state), then set them: all or nothing."""
+    try:
+        values = check_state(model, saved.parameters)
+        if optimizer is not None:
+            if saved.optimizer is None:
+                raise ValueError("holds no optimizer state to restore")
+            optimizer.check_state_dict(saved.optimizer)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    with interrupts_deferred():
+        for p, x in zip(model.parameters(), values):
+            p.data = x
+        if optimizer is not None and saved.optimizer is not None:  # (checked above)
+            optimizer.load_state_dict(saved.optimizer)
+
+
+def check_state(model: Model, state: Mapping[str, float]) -> list[float]:
+    """The numbers of `state` in `model.named_parameters()` order, or a ValueError.
+
+    The error names the first problem: a missing or extra parameter name, or a value
+    that is not a finite real number. (Module.load_state_dict checks with it too.)
+    """
+    if not isinstance(state, Mapping):
+        raise ValueError(f"a state dict must map names to numbers, got {type(state).__name__}")
+    names = [name for name, _ in model.named_parameters()]
+    known = set(names)
+    missing = [n for n in names if n not in state]
+    extra = [n for n in state if n not in known]
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"missing {_some(missing)}")
+        if extra:
+            problems.append(f"unexpected {_some(extra)}")
+        raise ValueError(f"state does not fit the model: {'; '.join(problems)}")
+    return [_finite_number(state[n], f"parameter {excerpt(n)}") for n in names]
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(excerpt(n, 100) for n in names[:shown]) + more
+
+
+def _finite_number(x: object, what: str) -> float:
+    """x as a float if it is a finite real number, else a ValueError: a state (often
+    read from a file) that holds something else is a bad value, whatever its type."""
+    try:
+        return finite_number(what, x)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
+# ---- the file -----------------------------------------------------------------------
 
 
 def write(

@@ -2,22 +2,22 @@
 
 `micrograd.grad` (that is, `micrograd.engine.grad`) differentiates a graph that is
 already built: some output Values with respect to some input Values. The helpers
-here differentiate a *function* instead. `grad(f)` is a new function that, at any
-point, computes the derivative of f there:
+here differentiate a *function* instead. `derivative(f)` is a new function that, at
+any point, computes the derivative of f there:
 
     def f(x, y):
         return x * x * y + 3 * x * y * y
 
-    grad(f)(1.0, 2.0)                  # df/dx = 2xy + 3y² = 16.0
-    grad(f, argnum=(0, 1))(1.0, 2.0)   # (df/dx, df/dy) = (16.0, 13.0)
-    value_and_grad(f)(1.0, 2.0)        # (14.0, 16.0)
-    hessian(f)(1.0, 2.0)               # [[4.0, 14.0], [14.0, 6.0]]
+    derivative(f)(1.0, 2.0)                  # df/dx = 2xy + 3y² = 16.0
+    derivative(f, argnum=(0, 1))(1.0, 2.0)   # (df/dx, df/dy) = (16.0, 13.0)
+    value_and_grad(f)(1.0, 2.0)              # (14.0, 16.0)
+    hessian(f)(1.0, 2.0)                     # [[4.0, 14.0], [14.0, 6.0]]
 
 f is a function of a few scalars that returns a Value. Each argument it is
 differentiated with respect to is passed to it as a fresh leaf Value, so f may use
 Value methods (`x.tanh()`) as well as operators; the other arguments are passed
 as given. The results are plain floats, not Values: they are numbers to read,
-print or compare. So `grad(grad(f))` does not work here; for second derivatives
+print or compare. So `derivative(derivative(f))` does not work here; for second derivatives
 use `hessian(f)`, or `micrograd.grad(..., create_graph=True)` on Values.
 
 The helpers record the graph even inside `no_grad()`: differentiating f is what
@@ -38,7 +38,7 @@ from typing import Any, Callable, Union
 from micrograd import engine
 from micrograd.engine import Value, enable_grad, no_grad
 
-__all__ = ["grad", "value_and_grad", "hessian", "gradcheck", "GradcheckError"]
+__all__ = ["derivative", "value_and_grad", "hessian", "gradcheck", "GradcheckError"]
 
 Argnum = Union[int, Sequence[int]]
 
@@ -113,29 +113,34 @@ def _name(f: Callable) -> str:
     return getattr(f, "__name__", type(f).__name__)
 
 
-def grad(f: Callable[..., Value], argnum: Argnum = 0) -> Callable[..., Any]:
+def derivative(f: Callable[..., Value], argnum: Argnum = 0) -> Callable[..., Any]:
     """The function that computes the derivative of f with respect to argument `argnum`.
 
-    `grad(f)(x, y)` is df/dx at (x, y), a float. With a tuple of argument numbers,
-    `grad(f, argnum=(0, 1))(x, y)` is the tuple (df/dx, df/dy). An argument that
+    `derivative(f)(x, y)` is df/dx at (x, y), a float. With a tuple of argument numbers,
+    `derivative(f, argnum=(0, 1))(x, y)` is the tuple (df/dx, df/dy). An argument that
     the result does not depend on has derivative 0.0.
     """
-    _check_callable(f, "grad()")
-    value_and_gradient = _value_and_grad(f, argnum, "grad")
+    _check_callable(f, "derivative()")
+    value_and_gradient = _value_and_grad(f, argnum, "derivative")
 
     def gradient(*args: Any, **kwargs: Any) -> Any:
         return value_and_gradient(*args, **kwargs)[1]
 
-    gradient.__name__ = gradient.__qualname__ = f"grad_of_{_name(f)}"
+    gradient.__name__ = gradient.__qualname__ = f"derivative_of_{_name(f)}"
     gradient.__doc__ = f"The derivative of {_name(f)} with respect to argument(s) {argnum}."
     return gradient
+
+
+# The name `derivative` had before it was told apart from `micrograd.grad` (which
+# differentiates a graph, not a function); notebook 05 and code written then use it.
+grad = derivative
 
 
 def value_and_grad(f: Callable[..., Value], argnum: Argnum = 0) -> Callable[..., tuple[float, Any]]:
     """The function that computes f and its derivative together: (value, derivative).
 
-    Cheaper than calling f and then grad(f), since f runs once. The derivative is a
-    float, or a tuple of floats when `argnum` is a tuple, as for `grad`.
+    Cheaper than calling f and then derivative(f), since f runs once. The derivative is
+    a float, or a tuple of floats when `argnum` is a tuple, as for `derivative`.
     """
     _check_callable(f, "value_and_grad()")
     value_and_gradient = _value_and_grad(f, argnum, "value_and_grad")

@@ -14,12 +14,12 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, cast
 
 from micrograd import checkpoint
-from micrograd._checks import excerpt, finite_number, int_at_least, shortened
+from micrograd._checks import excerpt, int_at_least
 from micrograd._signals import interrupts_deferred
+from micrograd.checkpoint import check_state
 from micrograd.engine import ACTIVATIONS, LINEAR, Value, fused_layer, parameter_tuple
 
 if TYPE_CHECKING:
-    from micrograd.checkpoint import Checkpoint
     from micrograd.optim import Optimizer
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "LINEAR", "INITS", "ARCHITECTURES"]
@@ -29,20 +29,6 @@ Path = Union[str, "PathLike[str]"]
 M = TypeVar("M", bound="Module")
 # What a module is made of (see Module.children): parameters and modules, or lists of them.
 Child = Union[Value, "Module", Sequence[Union[Value, "Module"]]]
-
-# A neuron's activation σ is LINEAR ("linear": none, y = Σ w·x + b) or the name of an
-# op in micrograd.engine.ACTIVATIONS ("relu", "tanh", "sigmoid", or one registered with
-# `op(..., activation=True)`).
-
-
-# Weight initialisations, by name: each gives the bound b of the uniform(-b, b) draw
-# for a neuron with `nin` inputs. Fan-in scaling keeps the size of the signal roughly
-# constant from layer to layer, which deep networks need.
-INITS: dict[str, Callable[[int], float]] = {
-    "uniform": lambda nin: 1.0,  # micrograd's uniform(-1, 1), whatever the fan-in
-    "lecun": lambda nin: math.sqrt(3.0 / nin),  # variance 1/nin: for tanh, sigmoid, linear
-    "he": lambda nin: math.sqrt(6.0 / nin),  # variance 2/nin: for relu, which zeroes half
-}
 
 
 class Module:
@@ -163,17 +149,11 @@ class Module:
             for p, x in zip(self.parameters(), values):
                 p.data = x
 
-    # ---- checkpoints: micrograd.checkpoint holds the file format --------------------
+    # ---- checkpoints: micrograd.checkpoint holds the file, its checks and their order ----
 
     def save(self, path: Path, optimizer: Optimizer | None = None) -> None:
         """Write this model (and the optimizer's state, if given) to a JSON checkpoint."""
-        checkpoint.write(
-            path,
-            type(self).__name__,
-            self.config(),
-            self.state_dict(),
-            None if optimizer is None else optimizer.state_dict(),
-        )
+        checkpoint.save(self, path, optimizer)
 
     def restore(self, path: Path, optimizer: Optimizer | None = None) -> None:
         """Set this model's parameters (and the optimizer's state) from a checkpoint.
@@ -182,14 +162,7 @@ class Module:
         (FileNotFoundError, ...); one that is not a checkpoint of this model, or holds a
         bad number, raises ValueError naming the problem. Either way nothing changes.
         """
-        saved = checkpoint.read(path)
-        if saved.model_type != type(self).__name__ or saved.config != self.config():
-            raise ValueError(
-                f"{path}: the file's model is {shortened(saved.model_type)} "
-                f"{excerpt(saved.config)}; "
-                f"this model is {type(self).__name__} {self.config()}"
-            )
-        self._set_from(path, saved, optimizer)
+        checkpoint.restore(self, path, optimizer)
 
     @classmethod
     def load(cls: type[M], path: Path) -> M:
@@ -199,119 +172,21 @@ class Module:
         ARCHITECTURES). Its optimizer state, if any, is not used: build the optimizer,
         then call `restore`.
         """
-        saved = checkpoint.read(path)
-        kind = saved.model_type
-        architecture = cls if kind == cls.__name__ else ARCHITECTURES.get(kind)
-        if architecture is None:
-            raise ValueError(
-                f"{path}: cannot build model type {excerpt(kind)}; known types are "
-                f"{sorted(ARCHITECTURES)} (build the model yourself, then call "
-                "model.restore(path))"
-            )
-        if not issubclass(architecture, cls):
-            raise ValueError(f"{path}: holds model type {shortened(kind)}, not {cls.__name__}")
-        if saved.config is None:
-            raise ValueError(f"{path}: model type {kind} has no config to build it from")
-        # Building allocates every parameter: refuse an architecture far larger than the
-        # file, where the class can count them. (Smaller mismatches are built, so that the
-        # check of the parameters can name each missing name.) In a file, a wrong type is
-        # a bad value: ValueErrors.
-        try:
-            expected = architecture.count_parameters(saved.config)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{path}: {error}") from None
-        found = len(saved.parameters)
-        if expected is not None and expected > 2 * found + 100:
-            raise ValueError(
-                f"{path}: {kind} {excerpt(saved.config)} has {expected} parameters; "
-                f"the file has {found}"
-            )
-        try:
-            model = architecture.from_config(saved.config)
-        except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"{path}: invalid {kind} architecture {excerpt(saved.config)}: "
-                f"{shortened(str(error))}"
-            ) from None
-        model._set_from(path, saved, None)
-        return model
-
-    def _set_from(self, path: Path, saved: Checkpoint, optimizer: Optimizer | None) -> None:
-        """Check the file's parameters (and optimizer state), then set them: all or nothing."""
-        try:
-            values = check_state(self, saved.parameters)
-            if optimizer is not None:
-                if saved.optimizer is None:
-                    raise ValueError("holds no optimizer state to restore")
-                optimizer.check_state_dict(saved.optimizer)
-        except ValueError as error:
-            raise ValueError(f"{path}: {error}") from None
-        with interrupts_deferred():
-            for p, x in zip(self.parameters(), values):
-                p.data = x
-            if optimizer is not None and saved.optimizer is not None:  # (checked above)
-                optimizer.load_state_dict(saved.optimizer)
+        return checkpoint.load(cls, path, ARCHITECTURES)
 
 
-def check_state(model: Module, state: Mapping[str, float]) -> list[float]:
-    """The numbers of `state` in `model.named_parameters()` order, or a ValueError.
+# A neuron's activation σ is LINEAR ("linear": none, y = Σ w·x + b) or the name of an
+# op in micrograd.engine.ACTIVATIONS ("relu", "tanh", "sigmoid", or one registered with
+# `op(..., activation=True)`).
 
-    The error names the first problem: a missing or extra parameter name, or a value
-    that is not a finite real number.
-    """
-    if not isinstance(state, Mapping):
-        raise ValueError(f"a state dict must map names to numbers, got {type(state).__name__}")
-    names = [name for name, _ in model.named_parameters()]
-    known = set(names)
-    missing = [n for n in names if n not in state]
-    extra = [n for n in state if n not in known]
-    if missing or extra:
-        problems = []
-        if missing:
-            problems.append(f"missing {_some(missing)}")
-        if extra:
-            problems.append(f"unexpected {_some(extra)}")
-        raise ValueError(f"state does not fit the model: {'; '.join(problems)}")
-    return [_finite_number(state[n], f"parameter {excerpt(n)}") for n in names]
-
-
-def _some(names: list[str], shown: int = 3) -> str:
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(excerpt(n, 100) for n in names[:shown]) + more
-
-
-def _finite_number(x: object, what: str) -> float:
-    """x as a float if it is a finite real number, else a ValueError: a state (often
-    read from a file) that holds something else is a bad value, whatever its type."""
-    try:
-        return finite_number(what, x)
-    except TypeError as error:
-        raise ValueError(str(error)) from None
-
-
-def _layer_sizes(nin: object, nouts: object) -> list[int]:
-    """An MLP's [nin, *nouts], each checked to be an int >= 1."""
-    if isinstance(nouts, str) or not isinstance(nouts, Sequence):
-        raise TypeError(
-            "MLP nouts must be a list of layer sizes, e.g. [16, 1], "
-            f"got {type(nouts).__name__} {excerpt(nouts)}"
-        )
-    if not nouts:
-        raise ValueError("MLP nouts must be a non-empty list of layer sizes, got []")
-    return [int_at_least("MLP nin", nin, 1)] + [
-        int_at_least(f"MLP nouts[{i}]", n, 1) for i, n in enumerate(nouts)
-    ]
-
-
-def _check_inputs(module: str, expected: int, x: Sequence[Input]) -> None:
-    try:
-        n = len(x)
-    except TypeError:
-        raise TypeError(
-            f"{module} expects a list of {expected} inputs, got {type(x).__name__}"
-        ) from None
-    if n != expected:
-        raise ValueError(f"{module} expects {expected} inputs, got {n}")
+# Weight initialisations, by name: each gives the bound b of the uniform(-b, b) draw
+# for a neuron with `nin` inputs. Fan-in scaling keeps the size of the signal roughly
+# constant from layer to layer, which deep networks need.
+INITS: dict[str, Callable[[int], float]] = {
+    "uniform": lambda nin: 1.0,  # micrograd's uniform(-1, 1), whatever the fan-in
+    "lecun": lambda nin: math.sqrt(3.0 / nin),  # variance 1/nin: for tanh, sigmoid, linear
+    "he": lambda nin: math.sqrt(6.0 / nin),  # variance 2/nin: for relu, which zeroes half
+}
 
 
 class Neuron(Module):
@@ -516,3 +391,31 @@ class MLP(Module):
 
 # The models `Module.load` can build from a checkpoint's "model" entry, by type name.
 ARCHITECTURES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+
+
+# ---- checks of the constructors' and calls' arguments ----------------------------------
+
+
+def _layer_sizes(nin: object, nouts: object) -> list[int]:
+    """An MLP's [nin, *nouts], each checked to be an int >= 1."""
+    if isinstance(nouts, str) or not isinstance(nouts, Sequence):
+        raise TypeError(
+            "MLP nouts must be a list of layer sizes, e.g. [16, 1], "
+            f"got {type(nouts).__name__} {excerpt(nouts)}"
+        )
+    if not nouts:
+        raise ValueError("MLP nouts must be a non-empty list of layer sizes, got []")
+    return [int_at_least("MLP nin", nin, 1)] + [
+        int_at_least(f"MLP nouts[{i}]", n, 1) for i, n in enumerate(nouts)
+    ]
+
+
+def _check_inputs(module: str, expected: int, x: Sequence[Input]) -> None:
+    try:
+        n = len(x)
+    except TypeError:
+        raise TypeError(
+            f"{module} expects a list of {expected} inputs, got {type(x).__name__}"
+        ) from None
+    if n != expected:
+        raise ValueError(f"{module} expects {expected} inputs, got {n}")

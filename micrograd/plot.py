@@ -17,8 +17,9 @@ import io
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from os import PathLike
-from typing import TYPE_CHECKING, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from micrograd._checks import int_at_least
 from micrograd.data import linspace
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["plot_history", "plot_decision_boundary", "Curves", "CLASS_COLOURS", "class_colour",
-           "class_colormap"]  # fmt: skip
+           "class_colormap", "DecisionGrid", "decision_grid", "shade_classes"]  # fmt: skip
 
 # One colour per class, in this order (matplotlib's "tab10"); past ten they repeat.
 CLASS_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
@@ -51,6 +52,62 @@ def class_colormap(k: int) -> ListedColormap:
 
 
 Path = Union[str, "PathLike[str]"]
+
+MARGIN = 0.5  # how far a decision grid reaches past the outermost points
+
+
+@dataclass(frozen=True)
+class DecisionGrid:
+    """The model's verdict on a grid over 2-D points: what decision pictures shade.
+
+    Rows run bottom to top (ys), columns left to right (xs). margins[c][i][j] is
+    class c's score minus the best other class's score at (xs[j], ys[i]): > 0
+    where c is predicted. A model with one output scores class 1 (> 0) against
+    class 0, so its margins are -score and score. Being continuous, margins
+    contour into smooth boundaries where a grid of classes would show its cells.
+    """
+
+    xs: list[float]
+    ys: list[float]
+    margins: list[list[list[float]]]
+    classes: list[list[int]]  # the class predicted at each grid point (metrics.predicted_class)
+
+
+def decision_grid(model: Module, X: Sequence[Sequence[float]], resolution: int) -> DecisionGrid:
+    """The model evaluated on a resolution x resolution grid that covers the 2-D points X
+    with a margin (see DecisionGrid)."""
+    resolution = int_at_least("resolution", resolution, 2)
+    xs = [x[0] for x in X]
+    ys = [x[1] for x in X]
+    gx = linspace(min(xs) - MARGIN, max(xs) + MARGIN, resolution)
+    gy = linspace(min(ys) - MARGIN, max(ys) + MARGIN, resolution)
+    scores = predict(model, [[a, b] for b in gy for a in gx])
+    rows = [scores[i * resolution : (i + 1) * resolution] for i in range(resolution)]
+    if isinstance(scores[0], list):
+        k = len(scores[0])
+        margins = [
+            [[s[c] - max(s[:c] + s[c + 1 :], default=0.0) for s in row] for row in rows]
+            for c in range(k)
+        ]
+    else:  # one score: class 1 where it is > 0
+        margins = [[[-s for s in row] for row in rows], [list(row) for row in rows]]
+    classes = [[predicted_class(s) for s in row] for row in rows]
+    return DecisionGrid(gx, gy, margins, classes)
+
+
+def shade_classes(ax: Any, grid: DecisionGrid, alpha: float = 0.3) -> None:
+    """Shade each class's region of `grid` on the axes `ax` in class_colour(c), with a
+    black line where the predicted class changes."""
+    highest = max(m for field in grid.margins for row in field for m in row)
+    for c, field in enumerate(grid.margins):
+        if max(max(row) for row in field) > 0:  # the class is predicted somewhere
+            ax.contourf(grid.xs, grid.ys, field, levels=[0.0, highest + 1.0],
+                        colors=[class_colour(c)], alpha=alpha)  # fmt: skip
+    # with two classes the one boundary is class 1's margin's zero; with more, each
+    # class's zero line is where its region ends (two classes share each piece)
+    for field in grid.margins[1:] if len(grid.margins) == 2 else grid.margins:
+        if min(min(row) for row in field) < 0 < max(max(row) for row in field):
+            ax.contour(grid.xs, grid.ys, field, levels=[0.0], colors="black", linewidths=0.8)
 
 
 class Curves(Protocol):
@@ -139,39 +196,24 @@ def plot_decision_boundary(
     """The class the model gives every point of the plane (shaded), and the data on top.
 
     `X` holds 2-D points; the model is evaluated on a `resolution` x `resolution` grid
-    that covers them with a margin. A single output is class 1 where it is > 0.
+    that covers them with a margin (see decision_grid). A single output is class 1
+    where it is > 0.
     """
     if len(X) == 0 or any(len(x) != 2 for x in X):
         raise ValueError("plot_decision_boundary needs a non-empty list of 2-D points")
     resolution = int_at_least("resolution", resolution, 2)
     fig = _figure(5.5, 4.8)  # first: without matplotlib, fail before computing anything
+    grid = decision_grid(model, X, resolution)
+    k = len(grid.margins)
     xs = [x[0] for x in X]
     ys = [x[1] for x in X]
-    margin = 0.5
-    gx = linspace(min(xs) - margin, max(xs) + margin, resolution)
-    gy = linspace(min(ys) - margin, max(ys) + margin, resolution)
-    scores = predict(model, [[a, b] for b in gy for a in gx])
-    k = len(scores[0]) if isinstance(scores[0], list) else 2
-    if k == 2:  # contouring a score (> 0 for class 1) draws a smooth boundary
-        field = [s[1] - s[0] if isinstance(s, list) else s for s in scores]
-        low, high = min(min(field), -1.0) - 1.0, max(max(field), 1.0) + 1.0
-        levels = [low, 0.0, high]
-    else:  # the class with the largest score, cell by cell
-        field = [predicted_class(s) for s in scores]
-    rows = [field[i * resolution : (i + 1) * resolution] for i in range(resolution)]
     point_classes = [int(t) if k > 2 else int(t > 0) for t in y]
     # name the classes as the labels do: hinge loss's -1/+1, or class indices
     signed = k == 2 and set(y) <= {-1, 1}
     names = {0: "y = -1", 1: "y = +1"} if signed else {c: f"class {c}" for c in set(point_classes)}
 
-    colors = class_colormap(k)
     ax = fig.subplots()
-    if k == 2:
-        ax.contourf(gx, gy, rows, levels=levels, cmap=colors, alpha=0.3)
-        ax.contour(gx, gy, rows, levels=[0.0], colors="black", linewidths=0.8)
-    else:
-        ax.pcolormesh(gx, gy, rows, cmap=colors, vmin=-0.5, vmax=k - 0.5, alpha=0.3,
-                      shading="nearest")  # fmt: skip
+    shade_classes(ax, grid)
     for c in sorted(set(point_classes)):  # one scatter per class, for the legend
         ax.scatter(
             [a for a, t in zip(xs, point_classes) if t == c],
@@ -186,8 +228,8 @@ def plot_decision_boundary(
         title="decision boundary (shading: the predicted class)",
         xlabel="x[0]",
         ylabel="x[1]",
-        xlim=(gx[0], gx[-1]),
-        ylim=(gy[0], gy[-1]),
+        xlim=(grid.xs[0], grid.xs[-1]),
+        ylim=(grid.ys[0], grid.ys[-1]),
     )
     _legend_below(fig, ax)
     if path is not None:

@@ -24,16 +24,19 @@ from micrograd.compiler import trace
 from micrograd.data import Seed, batches, random_source
 from micrograd.engine import Value, no_grad
 from micrograd.losses import LOSSES, Loss, l2
-from micrograd.metrics import accuracy, predict, predicted_class
+from micrograd.metrics import accuracy
 from micrograd.nn import Module
 from micrograd.optim import SGD, Optimizer, Schedule, StepError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-# predict, predicted_class and accuracy live in micrograd.metrics; they are also here,
-# where they were first, so that `from micrograd.train import predict` keeps working.
-__all__ = ["fit", "evaluate", "History", "Callback", "predict", "predicted_class", "accuracy"]
+# predict, predicted_class and accuracy live in micrograd.metrics. They were first
+# here, and `from micrograd.train import accuracy, predict` (notebooks 03 to 06) still
+# finds them: imported, not defined, and not listed in __all__.
+from micrograd.metrics import predict, predicted_class  # noqa: F401
+
+__all__ = ["fit", "evaluate", "History", "Callback"]
 
 
 @dataclass

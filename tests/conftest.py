@@ -52,8 +52,8 @@ def op_table():
 
 @pytest.fixture(params=["dot", "graphviz-pure"])
 def renderer(request, monkeypatch) -> str:
-    """The name of the one renderer micrograd.render will find during this test."""
-    render = pytest.importorskip("micrograd.render")
+    """The name of the one renderer micrograd.viz.render will find during this test."""
+    render = pytest.importorskip("micrograd.viz.render")
     if request.param == "dot":
         if render.find_dot() is None:
             pytest.skip("system Graphviz (dot) is not installed")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import bits
 
 from micrograd import checkpoint
 from micrograd.data import make_moons
@@ -27,9 +28,9 @@ def trained_model() -> MLP:
     return model
 
 
-def bits(model: Module) -> list[str]:
-    """Every parameter as float.hex: equal bits, not just equal values (-0.0 != 0.0)."""
-    return [p.data.hex() for p in model.parameters()]
+def parameter_bits(model: Module) -> list[bytes]:
+    """Every parameter's exact bits: equal bits, not just equal values (-0.0 != 0.0)."""
+    return [bits(p.data) for p in model.parameters()]
 
 
 def edit(path, change) -> None:
@@ -48,7 +49,7 @@ def test_a_loaded_model_has_bit_identical_parameters_and_outputs(tmp_path):
     model = trained_model()
     model.save(tmp_path / "m.json")
     loaded = MLP.load(tmp_path / "m.json")
-    assert bits(loaded) == bits(model)
+    assert parameter_bits(loaded) == parameter_bits(model)
     xs = [[0.1, 0.2], [-1.7, 3.3], [1e-3, -2.5]]
     assert [loaded(x).data.hex() for x in xs] == [model(x).data.hex() for x in xs]
 
@@ -72,7 +73,7 @@ def test_neurons_and_layers_round_trip_too(tmp_path, make):
     model = make(random.Random(0))
     model.save(tmp_path / "m.json")
     loaded = type(model).load(tmp_path / "m.json")
-    assert bits(loaded) == bits(model) and repr(loaded) == repr(model)
+    assert parameter_bits(loaded) == parameter_bits(model) and repr(loaded) == repr(model)
 
 
 @pytest.mark.parametrize(
@@ -85,7 +86,7 @@ def test_a_model_built_with_numpy_sizes_saves_and_loads(tmp_path, make):
     model = make(np.int64)
     model.save(tmp_path / "m.json")
     loaded = type(model).load(tmp_path / "m.json")
-    assert bits(loaded) == bits(model) and loaded.config() == model.config()
+    assert parameter_bits(loaded) == parameter_bits(model) and loaded.config() == model.config()
 
 
 class Stack(Module):
@@ -110,7 +111,7 @@ def test_a_module_of_ones_own_with_a_config_loads(tmp_path):
     model = Stack(2, 3, rng=random.Random(0))
     model.save(tmp_path / "m.json")
     loaded = Stack.load(tmp_path / "m.json")
-    assert bits(loaded) == bits(model) and loaded.config() == model.config()
+    assert parameter_bits(loaded) == parameter_bits(model) and loaded.config() == model.config()
     assert loaded([0.5, -1.5]).data.hex() == model([0.5, -1.5]).data.hex()
 
 
@@ -126,7 +127,7 @@ def test_negative_zero_and_extreme_floats_round_trip(tmp_path):
     for p, x in zip(model.parameters(), [-0.0, 5e-324, 1.7976931348623157e308, 0.1, -1 / 3]):
         p.data = x
     model.save(tmp_path / "m.json")
-    assert bits(Neuron.load(tmp_path / "m.json")) == bits(model)
+    assert parameter_bits(Neuron.load(tmp_path / "m.json")) == parameter_bits(model)
 
 
 def test_the_file_is_json_with_format_version_architecture_and_named_parameters(tmp_path):
@@ -168,7 +169,7 @@ def test_model_and_optimizer_state_resume_training_exactly(tmp_path, make):
     resumed.restore(tmp_path / "half.json", resumed_optimizer)
     fit(resumed, X, y, optimizer=resumed_optimizer, steps=3, progress=False)
 
-    assert bits(resumed) == bits(straight)
+    assert parameter_bits(resumed) == parameter_bits(straight)
 
 
 @pytest.mark.parametrize("stop_after", [1, 3, 4, 6])  # inside an epoch of 3 batches, or at its end
@@ -190,7 +191,7 @@ def test_mini_batch_training_resumes_exactly_with_the_same_data_order(tmp_path, 
     resumed.restore(tmp_path / "half.json", resumed_optimizer)
     fit(resumed, X, y, optimizer=resumed_optimizer, steps=8 - stop_after, **options)
 
-    assert bits(resumed) == bits(straight)
+    assert parameter_bits(resumed) == parameter_bits(straight)
 
 
 def test_a_checkpoint_saved_after_a_schedule_ended_can_be_restored(tmp_path):
@@ -299,10 +300,10 @@ def test_restore_refuses_a_bad_file_and_leaves_the_model_unchanged(tmp_path, cor
     model = MLP(2, [4, 3, 1], rng=random.Random(0))
     MLP(2, [4, 3, 1], rng=random.Random(1)).save(path)
     corrupt(path)
-    before = bits(model)
+    before = parameter_bits(model)
     with pytest.raises(ValueError, match=message):
         model.restore(path)
-    assert bits(model) == before
+    assert parameter_bits(model) == before
 
 
 @pytest.mark.parametrize(
@@ -348,20 +349,20 @@ def test_loading_a_layer_file_as_an_mlp_is_refused(tmp_path):
 
 def test_restoring_from_a_missing_file_is_a_file_not_found_error_that_changes_nothing(tmp_path):
     model = MLP(2, [4, 1], rng=random.Random(0))
-    before = bits(model)
+    before = parameter_bits(model)
     with pytest.raises(FileNotFoundError):
         model.restore(tmp_path / "missing.json")
-    assert bits(model) == before
+    assert parameter_bits(model) == before
 
 
 def test_restoring_optimizer_state_from_a_file_without_it_changes_nothing(tmp_path):
     MLP(2, [4, 1], rng=random.Random(1)).save(tmp_path / "m.json")
     model = MLP(2, [4, 1], rng=random.Random(0))
     optimizer = SGD(model.parameters(), lr=0.1)
-    before = bits(model)
+    before = parameter_bits(model)
     with pytest.raises(ValueError, match="holds no optimizer state"):
         model.restore(tmp_path / "m.json", optimizer)
-    assert bits(model) == before
+    assert parameter_bits(model) == before
 
 
 def test_restoring_another_optimizers_state_changes_neither_model_nor_optimizer(tmp_path):
@@ -369,10 +370,10 @@ def test_restoring_another_optimizers_state_changes_neither_model_nor_optimizer(
     source.save(tmp_path / "m.json", SGD(source.parameters(), lr=0.5))
     model = MLP(2, [4, 1], rng=random.Random(0))
     optimizer = Adam(model.parameters(), lr=0.01)
-    before_model, before_optimizer = bits(model), optimizer.state_dict()
+    before_model, before_optimizer = parameter_bits(model), optimizer.state_dict()
     with pytest.raises(ValueError, match="optimizer state is for 'SGD', not 'Adam'"):
         model.restore(tmp_path / "m.json", optimizer)
-    assert bits(model) == before_model and optimizer.state_dict() == before_optimizer
+    assert parameter_bits(model) == before_model and optimizer.state_dict() == before_optimizer
 
 
 def test_a_custom_module_can_be_saved_and_restored_but_not_built(tmp_path):
@@ -387,7 +388,7 @@ def test_a_custom_module_can_be_saved_and_restored_but_not_built(tmp_path):
     Twin(0).save(tmp_path / "twin.json")
     twin = Twin(5)
     twin.restore(tmp_path / "twin.json")
-    assert bits(twin) == bits(Twin(0))
+    assert parameter_bits(twin) == parameter_bits(Twin(0))
     with pytest.raises(ValueError, match="cannot build model type 'Twin'"):
         Module.load(tmp_path / "twin.json")
 
@@ -398,10 +399,10 @@ def test_restoring_adam_state_with_a_negative_second_moment_changes_nothing(tmp_
     edit(tmp_path / "m.json", lambda d: d["optimizer"]["buffers"]["v"].__setitem__(3, -0.5))
     model = MLP(2, [4, 1], rng=random.Random(0))
     optimizer = Adam(model.parameters(), lr=0.02)
-    before_model, before_optimizer = bits(model), optimizer.state_dict()
+    before_model, before_optimizer = parameter_bits(model), optimizer.state_dict()
     with pytest.raises(ValueError, match=r"buffer 'v'\[3\] must be >= 0"):
         model.restore(tmp_path / "m.json", optimizer)
-    assert bits(model) == before_model and optimizer.state_dict() == before_optimizer
+    assert parameter_bits(model) == before_model and optimizer.state_dict() == before_optimizer
 
 
 # ---- save keeps what the file was: a link, a mode; and leaves nothing behind (issue 14, item 4) ----
@@ -420,7 +421,7 @@ def test_save_through_a_symlink_writes_the_file_it_points_to(tmp_path, file_rout
     model = Neuron(2, rng=random.Random(1))
     model.save(link)
     assert link.is_symlink() and os.readlink(link) == str(target)
-    assert bits(Neuron.load(target)) == bits(model)
+    assert parameter_bits(Neuron.load(target)) == parameter_bits(model)
     assert only_files(tmp_path / "runs") == ["best.json"]
 
 
@@ -511,7 +512,7 @@ def test_no_single_flipped_bit_loads_as_different_numbers(tmp_path):
             refused += 1
             continue
         # a flip that changes no number (such as 1e-05 -> 1E-05) may load: the same numbers
-        assert bits(target) == bits(model), f"bit {bit} loaded other numbers"
+        assert parameter_bits(target) == parameter_bits(model), f"bit {bit} loaded other numbers"
         assert target_optimizer.state_dict() == optimizer.state_dict(), f"bit {bit}"
     assert refused >= 290
 
@@ -523,10 +524,10 @@ def test_a_changed_number_is_refused_by_its_checksum_and_changes_nothing(tmp_pat
     name = '"layers.0.neurons.0.b": '
     path.write_text(text.replace(name + "0.0", name + "8.0"))  # one bit of '0' -> '8'
     model = MLP(2, [4, 1], rng=random.Random(0))
-    before = bits(model)
+    before = parameter_bits(model)
     with pytest.raises(ValueError, match="the checksum does not match the contents"):
         model.restore(path)
-    assert bits(model) == before
+    assert parameter_bits(model) == before
 
 
 def test_a_version_1_file_without_a_checksum_is_still_read(tmp_path):
@@ -541,7 +542,7 @@ def test_a_version_1_file_without_a_checksum_is_still_read(tmp_path):
     }
     (tmp_path / "old.json").write_text(json.dumps(version_1, indent=1))
     loaded = MLP.load(tmp_path / "old.json")
-    assert bits(loaded) == bits(model)
+    assert parameter_bits(loaded) == parameter_bits(model)
     restored_optimizer = SGD(loaded.parameters(), lr=0.5)
     loaded.restore(tmp_path / "old.json", restored_optimizer)
     assert restored_optimizer.state_dict() == optimizer.state_dict()
@@ -635,7 +636,7 @@ def test_a_leftover_whose_pid_no_process_can_have_is_left_alone_and_saves_succee
     model.save(path)
     model.save(path)  # and the next save too
     assert only_files(tmp_path) == sorted(["m.json", stranger.name])
-    assert bits(Neuron.load(path)) == bits(model)
+    assert parameter_bits(Neuron.load(path)) == parameter_bits(model)
 
 
 def test_a_save_succeeds_when_removing_leftovers_fails(tmp_path, monkeypatch):
@@ -646,7 +647,7 @@ def test_a_save_succeeds_when_removing_leftovers_fails(tmp_path, monkeypatch):
     model = Neuron(2, rng=random.Random(0))
     model.save(tmp_path / "m.json")
     monkeypatch.undo()
-    assert bits(Neuron.load(tmp_path / "m.json")) == bits(model)
+    assert parameter_bits(Neuron.load(tmp_path / "m.json")) == parameter_bits(model)
 
 
 def test_an_error_about_long_adam_betas_in_a_file_quotes_a_short_excerpt(tmp_path):

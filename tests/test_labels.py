@@ -13,9 +13,8 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from micrograd import render
 from micrograd.engine import Value
-from micrograd.viz import draw_dot, step_through
+from micrograd.viz import draw_dot, render, step_through
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -191,3 +191,30 @@ def test_an_activation_name_is_shown_as_typed_in_the_column_title_and_the_units_
     tooltips = [a.get(f"{XLINK}title") for a in svg.iter(f"{SVG}a")]
     assert f"neuron ({shown})" in texts
     assert f"neuron 0 ({shown}): b = 0.1" in tooltips
+
+
+@pytest.mark.usefixtures("renderer")
+def test_a_labelled_input_is_shown_by_its_label():
+    net = model()
+    loss = (net([Value(0.5, label="x0"), Value(-1.5, label="height")]) - 1.0) ** 2
+    loss.backward()
+    nodes = placed(draw_network(net, root=loss))
+    assert nodes["x0"][2] == "x0\\n0.50"
+    assert nodes["x1"][2] == "height\\n-1.50"
+
+
+@pytest.mark.usefixtures("renderer")
+def test_output_names_are_written_beside_the_output_units():
+    net = MLP(2, [3, 3], rng=random.Random(0))
+    nodes = placed(draw_network(net, x=[0.5, -1.5], output_names=["class 0", "class 1", "c<2>"]))
+    for k, name in enumerate(["class 0", "class 1", "c<2>"]):
+        x, y, label = nodes[f"n2_{k}name"]
+        assert label == name
+        assert x > nodes[f"n2_{k}"][0] and abs(y - nodes[f"n2_{k}"][1]) < 0.5  # right beside it
+
+
+def test_output_names_must_be_one_string_per_output_unit():
+    with pytest.raises(ValueError, match=r"output_names: the model has 1 output unit, got 2 names"):
+        draw_network(model(), output_names=["a", "b"])
+    with pytest.raises(TypeError, match=r"output_names\[0\] must be a str, got int 3"):
+        draw_network(model(), output_names=[3])

@@ -9,6 +9,7 @@ right and y upwards, in inches.
 from __future__ import annotations
 
 import collections
+import os
 import random
 import shlex
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest
 from micrograd.engine import Value
 from micrograd.nn import MLP, Layer, Neuron
 from micrograd.viz import draw_dot, step_through
+from micrograd.viz.layout import text_width
 
 pytestmark = pytest.mark.usefixtures("renderer")
 
@@ -362,3 +364,16 @@ def test_the_bias_crosses_the_products_arrows_well_before_their_heads(kind):
     assert len(crossed) == 2  # the products of rows 1 and 2 (row 0's + is the bias's own)
     for points in crossed:
         assert points[-1][0] - corridor >= 2 * 8 / 72  # two arrowheads' length before the head
+
+
+FONT_FILE = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@pytest.mark.skipif(not os.path.exists(FONT_FILE), reason="DejaVu Sans is not installed")
+def test_text_is_laid_out_at_least_as_wide_as_dejavu_sans_draws_it():
+    image_font = pytest.importorskip("PIL.ImageFont")
+    font = image_font.truetype(FONT_FILE, 1000)
+    texts = [chr(c) for c in range(32, 127)]
+    texts += ["grad -11.0000", "L0.N1 w[0]·x[0]", "layer 0 · neuron 2 (tanh)", "Σ(#1, …)", "WWW"]
+    for text in texts:
+        assert text_width(text, 11) >= font.getlength(text) / 1000 * 11, text

@@ -7,19 +7,20 @@ hold, and the files.
 from __future__ import annotations
 
 import io
+import json
 import random
 import re
 import shlex
 
+import graphviz
 import pytest
 from helpers import recorded_training
 
-from micrograd import render
 from micrograd.engine import Value
 from micrograd.nn import MLP
-from micrograd.viz import step_through
+from micrograd.viz import player, render, step_through
 from micrograd.viz.drawing import draw_graph
-from micrograd.viz.player import gif_bytes, player_html
+from micrograd.viz.player import GIF_MAX_WIDTH, gif_bytes, player_html
 
 needs_renderer = pytest.mark.skipif(render.find_renderer() is None, reason="no renderer")
 
@@ -38,14 +39,46 @@ def links(page: str) -> list[str]:
     return [u for u in found if not u.startswith(("data:", "#"))]
 
 
+def frames_in(page: str) -> list[str]:
+    """Each frame's picture as the page's script puts it together: its pieces, joined."""
+    (pool,) = re.findall(r'<script type="application/json" class="mg-pieces">(.*?)</script>', page)
+    pieces = json.loads(pool)
+    return [
+        "".join(pieces[int(i)] for i in indices.split())
+        for indices in re.findall(r'data-pieces="([^"]*)"', page)
+    ]
+
+
 @needs_renderer
 def test_a_step_through_page_holds_every_frame_and_caption():
     steps = small_steps()
     page = steps.to_html(full_page=True)
     assert page.startswith("<!DOCTYPE html>")
     assert page.count('class="mg-frame"') == len(steps) == 4
-    assert page.count("<svg") == 4
+    assert frames_in(page) == [steps.frame_html(k) for k in range(len(steps))]
     assert 'data-caption="step 3 of 3: #2 = a * b' in page
+
+
+def test_a_page_stores_each_piece_its_frames_share_once():
+    # 200 frames of a 200-group picture, frame k changing group k: the pieces that
+    # change, not frames x picture
+    box = '<polygon points="' + " ".join(["10.5,-20.25"] * 25) + '"/>'  # as big as dot's
+    groups = [f'<g id="node{i}">{box}<text>grad 0.0000</text></g>' for i in range(200)]
+    pictures = []
+    for k in range(200):
+        groups[k] = groups[k].replace("0.0000", "1.0000")
+        pictures.append("<svg>" + "".join(groups) + "</svg>")
+    page = player_html(pictures, ["caption"] * 200, "title")
+    assert frames_in(page) == pictures
+    assert len(page) < 3 * len(pictures[0]) + 200 * 200 * 4 + 20_000
+    assert len(page) < sum(map(len, pictures)) / 20
+
+
+def test_no_piece_of_a_picture_can_end_the_pages_script():
+    picture = "<svg></script><script>alert(1)</script></svg>"
+    page = player_html([picture], ["caption"], "title")
+    assert page.count("</script>") == 2  # the pieces' and the player's own
+    assert frames_in(page) == [picture]
 
 
 @needs_renderer
@@ -134,6 +167,38 @@ def test_a_gif_has_a_frame_per_step_all_the_same_size():
     assert len(sizes) == 1
 
 
+def chain_steps(links: int):
+    """The frames of a chain of `links` * and + nodes that all reuse x: wide when drawn."""
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(links):
+        y = y * 1.01 + x
+    return step_through(y)
+
+
+@needs_renderer
+def test_a_gif_of_a_wide_graph_is_drawn_no_wider_than_a_page_shows_it():
+    image = pytest.importorskip("PIL.Image")
+    steps = chain_steps(10)
+    assert steps.draw(0).pipe(format="png")[16:20] > (1400).to_bytes(4, "big")  # wider at 96 dpi
+    gif = image.open(io.BytesIO(steps.to_gif()))
+    assert gif.width <= GIF_MAX_WIDTH == 1400
+    assert gif.n_frames == len(steps)
+
+
+def test_a_gif_that_would_hold_too_many_pixels_is_refused_by_name(monkeypatch):
+    image = pytest.importorskip("PIL.Image")
+    png = io.BytesIO()
+    image.new("RGB", (100, 50), "white").save(png, format="PNG")
+    monkeypatch.setattr(player, "GIF_MAX_PIXELS", 100_000)
+    gif_bytes([png.getvalue()] * 10, ["caption"] * 10)  # 10 frames of 100 x 79 px: 79,000
+    with pytest.raises(ValueError) as error:
+        gif_bytes([png.getvalue()] * 20, ["caption"] * 20)
+    assert str(error.value).startswith(
+        "a GIF of 20 frames of 100 x 79 px would hold 158,000 pixels, more than 100,000: "
+    )
+
+
 def test_a_gif_is_wide_enough_for_a_caption_wider_than_its_pictures():
     image = pytest.importorskip("PIL.Image")
     small = io.BytesIO()
@@ -159,6 +224,18 @@ def test_save_html_and_save_gif_write_their_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.gif", "steps.html"]
 
 
+@pytest.mark.parametrize("save", ["save_html", "save_gif"])
+def test_without_a_renderer_a_page_and_a_gif_alike_refuse_with_the_install_hint(
+    save, tmp_path, monkeypatch
+):
+    pytest.importorskip("PIL")
+    monkeypatch.setattr(render, "find_dot", lambda: None)
+    monkeypatch.setattr(render, "find_graphviz_pure", lambda: None)
+    with pytest.raises(graphviz.ExecutableNotFound, match=r'pip install "micrograd\[render\]"'):
+        getattr(small_steps(), save)(tmp_path / "steps")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -1.0, 0])
 def test_seconds_per_frame_must_be_a_positive_number(seconds):
     with pytest.raises(ValueError, match="seconds_per_frame must be"):
@@ -173,6 +250,25 @@ def test_seconds_per_frame_that_is_not_a_number_is_a_type_error(seconds):
         player_html(["<svg/>"], ["caption"], "title", seconds_per_frame=seconds)
     with pytest.raises(TypeError, match="seconds_per_frame must be a number, got "):
         gif_bytes([b""], ["caption"], seconds_per_frame=seconds)
+
+
+@pytest.mark.parametrize("seconds", [1e306, 656.0, 1e-9, 0.001])
+def test_seconds_per_frame_outside_what_gifs_and_browsers_play_is_refused_by_name(seconds):
+    # a GIF holds a frame's time in hundredths of a second, at most 655.35 s, and
+    # browsers play a frame shorter than 0.02 s as 0.1 s
+    with pytest.raises(ValueError, match=r"seconds_per_frame must be from 0.02 to 655.35 s, got "):
+        player_html(["<svg/>"], ["caption"], "title", seconds_per_frame=seconds)
+    with pytest.raises(ValueError, match=r"seconds_per_frame must be from 0.02 to 655.35 s, got "):
+        gif_bytes([b""], ["caption"], seconds_per_frame=seconds)
+
+
+def test_the_training_animation_takes_seconds_per_frame_as_the_players_do():
+    pytest.importorskip("matplotlib")
+    from micrograd.animate import TrainingRecorder
+
+    recorder = TrainingRecorder(MLP(2, [1]), [[1.0, 2.0]], [1])
+    with pytest.raises(ValueError, match=r"seconds_per_frame must be from 0.02 to 655.35 s"):
+        recorder.animation(seconds_per_frame=1e306)
 
 
 def test_a_player_needs_a_caption_per_picture():
@@ -191,16 +287,38 @@ def recorder():
 @pytest.mark.parametrize("classes", [3, 7, 12])
 def test_each_class_is_shaded_in_the_colour_of_its_points(classes):
     colors = pytest.importorskip("matplotlib.colors")
+    from matplotlib.contour import ContourSet
+
     from micrograd.animate import TrainingRecorder
     from micrograd.data import make_spirals
 
     X, y = make_spirals(5 * classes, classes=classes, noise=0.05, seed=0)
     model = MLP(2, [8, classes], rng=random.Random(0))
-    fig, _ = TrainingRecorder(model, X, y, every=5, resolution=8)._figure()
-    mesh, *points = fig.axes[0].collections
-    for c, scatter in enumerate(points):
-        shade = mesh.get_cmap()(mesh.norm(c))
-        assert colors.to_hex(shade) == colors.to_hex(scatter.get_facecolor()[0]), c
+    recorder = TrainingRecorder(model, X, y, every=5, resolution=8)
+    fig, _ = recorder._figure()
+    ax = fig.axes[0]
+    shades = {
+        colors.to_hex(c.get_facecolor()[0])
+        for c in ax.collections
+        if isinstance(c, ContourSet) and c.filled
+    }
+    points = [c for c in ax.collections if not isinstance(c, ContourSet)]
+    predicted = {c for row in recorder.fields[0] for c in row}
+    assert len(shades) == len(predicted)  # one shade per class predicted somewhere
+    for c in predicted:
+        assert colors.to_hex(points[c].get_facecolor()[0]) in shades, c
+
+
+def test_the_recorders_boundaries_are_drawn_where_the_scores_tie_as_the_charts_are():
+    pytest.importorskip("matplotlib")
+    from test_plot import STRAIGHT_LABELS, STRAIGHT_POINTS, boundary_xs, straight_three_class_model
+
+    from micrograd.animate import TrainingRecorder
+
+    model = straight_three_class_model()
+    fig, _ = TrainingRecorder(model, STRAIGHT_POINTS, STRAIGHT_LABELS, resolution=4)._figure()
+    xs = boundary_xs(fig.axes[0])
+    assert xs and max(abs(x) for x in xs) < 1e-9
 
 
 def test_a_recorder_keeps_a_frame_before_training_and_every_few_steps(recorder):
@@ -227,6 +345,25 @@ def test_a_training_gif_has_a_frame_per_recording(recorder):
     image = pytest.importorskip("PIL.Image")
     gif = image.open(io.BytesIO(recorder.to_gif()))
     assert gif.n_frames == len(recorder) == 4
+
+
+def test_a_recorder_used_for_two_fits_counts_on_through_the_second():
+    pytest.importorskip("matplotlib")
+    from micrograd.animate import TrainingRecorder
+    from micrograd.data import make_moons
+    from micrograd.train import fit
+
+    X, y = make_moons(20, noise=0.1, seed=0)
+    model = MLP(2, [4, 1], rng=random.Random(0))
+    recorder = TrainingRecorder(model, X, [2 * t - 1 for t in y], every=2, resolution=4)
+    runs = [
+        fit(model, X, [2 * t - 1 for t in y], loss="hinge", steps=4, progress=False,
+            callbacks=[recorder])
+        for _ in range(2)
+    ]  # fmt: skip
+    assert recorder.steps == [0, 2, 4, 6, 8]
+    assert recorder.loss == runs[0].loss + runs[1].loss
+    assert recorder.captions()[-1] == f"after 8 steps; loss at step 8: {runs[1].loss[-1]:.4f}"
 
 
 def test_a_recorder_refuses_points_that_are_not_2d():

@@ -53,3 +53,33 @@ def test_the_decision_boundary_keeps_its_legend_off_the_points(classes):
         model = MLP(2, [4, 3], rng=random.Random(0))
     fig = plot_decision_boundary(model, X, y, resolution=10)
     assert_legends_clear_of_the_axes(fig)
+
+
+def straight_three_class_model() -> MLP:
+    """Scores x, -x and -10: class 0 right of x = 0, class 1 left of it, class 2 nowhere."""
+    model = MLP(2, [3], rng=random.Random(0))
+    for neuron, (w, b) in zip(model.layers[0].neurons, [([1, 0], 0), ([-1, 0], 0), ([0, 0], -10)]):
+        for p, value in zip(neuron.w, w):
+            p.data = float(value)
+        neuron.b.data = float(b)
+    return model
+
+
+# grid lines at x = -1.5, -0.4, 0.7, 1.8: the boundary x = 0 falls between two of them
+STRAIGHT_POINTS = [[-1.0, 0.0], [1.3, 1.0], [0.2, -1.0]]
+STRAIGHT_LABELS = [1, 0, 0]
+
+
+def boundary_xs(ax) -> list[float]:
+    """The x of every vertex of the class boundaries drawn on `ax` (its unfilled contours)."""
+    from matplotlib.contour import ContourSet
+
+    lines = [c for c in ax.collections if isinstance(c, ContourSet) and not c.filled]
+    return [x for c in lines for path in c.get_paths() for x, _ in path.vertices]
+
+
+def test_three_class_boundaries_are_drawn_where_the_scores_tie_not_on_the_grids_cells():
+    fig = plot_decision_boundary(straight_three_class_model(), STRAIGHT_POINTS, STRAIGHT_LABELS,
+                                 resolution=4)  # fmt: skip
+    xs = boundary_xs(fig.axes[0])
+    assert xs and max(abs(x) for x in xs) < 1e-9

@@ -1,6 +1,6 @@
 """Rendering drawings: system Graphviz first, then graphviz-pure, else a clear hint.
 
-Each path is forced by replacing the finder functions of micrograd.render, so the
+Each path is forced by replacing the finder functions of micrograd.viz.render, so the
 tests for a path run whenever its program is installed, whatever else is.
 """
 
@@ -18,9 +18,8 @@ import xml.etree.ElementTree as ElementTree
 import graphviz
 import pytest
 
-from micrograd import render
 from micrograd.engine import Value
-from micrograd.viz import draw_dot
+from micrograd.viz import draw_dot, render
 
 SYSTEM_DOT = shutil.which("dot")
 GRAPHVIZ_PURE = render.find_graphviz_pure()
@@ -141,6 +140,15 @@ def test_without_dot_a_drawing_pipes_svg_from_graphviz_pure(only_graphviz_pure):
     svg = drawing().pipe(format="svg", encoding="utf-8")
     parse_svg(svg)
     assert "graphviz-pure" in svg
+
+
+@pytest.mark.skipif(render.find_renderer() is None, reason="no renderer is installed")
+def test_every_text_of_an_svg_names_a_sans_font_and_fallbacks_no_narrower_than_its_layout():
+    svg = parse_svg(drawing().pipe(format="svg", encoding="utf-8"))
+    fonts = {t.get("font-family") for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert fonts == {render.SVG_FONT_FAMILY}
+    assert render.SVG_FONT_FAMILY.split(",")[0] == render.FONT == "DejaVu Sans"
+    assert render.SVG_FONT_FAMILY.endswith(",sans-serif")
 
 
 @needs_graphviz_pure

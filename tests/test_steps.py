@@ -11,10 +11,17 @@ import time
 import pytest
 from helpers import bits, random_graph
 
-from micrograd import render, viz
+from micrograd import viz
 from micrograd.engine import Value, topological_order
 from micrograd.nn import MLP
-from micrograd.viz import BackwardStep, ParentUpdate, backward_steps, forward_steps, step_through
+from micrograd.viz import (
+    BackwardStep,
+    ParentUpdate,
+    backward_steps,
+    forward_steps,
+    render,
+    step_through,
+)
 
 # ---- backward_steps -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""micrograd.train: fit, History, predict, accuracy, progress; and micrograd.plot."""
+"""micrograd.train: fit, History, progress; and micrograd.plot."""
 
 from __future__ import annotations
 
@@ -10,18 +10,14 @@ import threading
 import weakref
 
 import pytest
+from helpers import moons
 
 from micrograd.data import batches, make_moons
 from micrograd.engine import Value
 from micrograd.losses import hinge, mse
 from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam, linear_decay
-from micrograd.train import History, accuracy, fit, predict
-
-
-def moons(n: int = 100):
-    X, y = make_moons(n, noise=0.1, seed=1337)
-    return X, [2 * t - 1 for t in y]
+from micrograd.train import History, fit
 
 
 def demo_model() -> MLP:
@@ -59,7 +55,7 @@ def test_fit_reproduces_micrograds_demo_loop_float_for_float():
     assert model.state_dict() == expected_model.state_dict()
 
 
-# The full demo (100 steps to 100% accuracy) is run once, by tests/test_cli.py.
+# The full demo (100 steps to 100% accuracy) is run once, by tests/project/test_cli.py.
 
 
 # ---- what fit records and how it steps ---------------------------------------------------------
@@ -343,30 +339,6 @@ def test_hinge_on_a_model_with_three_outputs_says_to_use_cross_entropy():
 def test_rows_and_labels_must_match_in_number():
     with pytest.raises(ValueError, match="same length, got 2 and 1"):
         fit(demo_model(), [[0.0, 0.0], [1.0, 1.0]], [1], steps=1, progress=False)
-
-
-# ---- predict and accuracy -----------------------------------------------------------------------------
-
-
-def test_predict_gives_plain_numbers_equal_to_the_forward_pass():
-    model = demo_model()
-    X, _ = moons(5)
-    assert predict(model, X) == [model(x).data for x in X]
-
-
-def test_predict_gives_a_list_per_row_for_several_outputs():
-    model = MLP(2, [4, 3], rng=random.Random(0))
-    out = predict(model, [[0.0, 1.0]])
-    assert len(out) == 1 and len(out[0]) == 3 and all(type(v) is float for v in out[0])
-
-
-@pytest.mark.parametrize("labels", [[1, -1, 1, -1], [1, 0, 1, 0]])
-def test_accuracy_of_single_scores_compares_signs_for_either_label_convention(labels):
-    assert accuracy([0.5, -0.2, -0.1, -3.0], labels) == 0.75
-
-
-def test_accuracy_of_score_lists_compares_the_largest_with_the_label():
-    assert accuracy([[0.1, 0.9, 0.0], [2.0, 1.0, 0.0]], [1, 2]) == 0.5
 
 
 # ---- progress ----------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import random
 import sys
 
 import pytest
+from helpers import moons
 
-from micrograd.data import make_moons
 from micrograd.engine import Value
 from micrograd.losses import hinge, l2, mse
 from micrograd.metrics import accuracy, predict
@@ -17,11 +17,6 @@ from micrograd.optim import SGD
 from micrograd.train import History, evaluate, fit
 
 REG = 1e-4
-
-
-def moons(n: int, seed: int) -> tuple[list, list]:
-    X, y = make_moons(n, noise=0.1, seed=seed)
-    return X, [2 * t - 1 for t in y]
 
 
 def small_model() -> MLP:

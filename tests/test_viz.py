@@ -14,7 +14,7 @@ import sys
 import graphviz
 import pytest
 
-from micrograd.engine import OPS, Op, Value
+from micrograd.engine import OPS, Op, Value, topological_order
 from micrograd.nn import MLP
 from micrograd.viz import draw_dot, step_through
 from micrograd.viz.drawing import DrawOptions, TracedGraph
@@ -437,8 +437,20 @@ def test_show_contributions_labels_each_edge_with_local_derivative_times_grad():
         for (tail, _), a in zip(edges(drawing), edge_attributes(drawing))
         if tail == id_of(drawing, "x")
     ]
-    assert sorted(from_x) == ["2", "3", "3"]
+    assert sorted(from_x) == ["2.0000", "3.0000", "3.0000"]
     assert sum(map(float, from_x)) == x.grad
+
+
+def test_edge_labels_are_written_with_4_decimals_as_the_boxes_are():
+    a, b = Value(2.0, label="a"), Value(-1 / 3, label="b")
+    c = a * b
+    c.backward()
+    drawing = draw_dot(c, show_contributions=True)
+    assert sorted(label(a) for a in edge_attributes(drawing) if "label=" in a) == [
+        "-0.3333",
+        "2.0000",
+    ]
+    assert "grad -0.3333" in drawing.source and "grad 2.0000" in drawing.source
 
 
 def test_constants_edges_carry_no_contribution():
@@ -522,6 +534,21 @@ def test_expanded_parts_are_named_by_what_they_compute():
         "L0.N2 … + w[1]·x[1]",
         "L0.N2 w·x + b",
     } <= names
+
+
+def test_max_nodes_counts_the_nodes_drawn_after_expanding_fused_neurons():
+    model = MLP(3, [4, 3, 1], rng=random.Random(3))
+    loss = (model([0.7, -1.3, 2.1]) - 0.5) ** 2
+    values = len(topological_order(loss))
+    drawn = len(TracedGraph(loss, DrawOptions(model=model, expand=True, max_nodes=None)).order)
+    assert drawn > values
+    draw_dot(loss, model=model, max_nodes=values)  # fits unexpanded
+    with pytest.raises(ValueError) as error:
+        draw_dot(loss, model=model, expand=True, max_nodes=values)
+    assert str(error.value).startswith(
+        f"drawn expanded, the graph has {drawn} nodes ({values} Values and "
+        f"{drawn - values} steps of fused neurons), more than max_nodes={values}; pass "
+    )
 
 
 def test_expand_without_a_model_expands_every_fused_node():

@@ -8,7 +8,7 @@
 
 The package has one module per job:
 - text:    how ops, numbers and formulas are written (symbols from micrograd.engine.OPS);
-- drawing: draw_dot, the DOT drawing of a graph (micrograd.render turns it into a picture);
+- drawing: draw_dot, the DOT drawing of a graph (micrograd.viz.render turns it into a picture);
 - neurons, layout: a model's neurons in a graph, expanded or not, and the network-shaped
   layout of cluster=True;
 - network: draw_network, the classic diagram of units and weights;

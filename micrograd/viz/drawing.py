@@ -4,7 +4,7 @@ Each Value is a box `name | data | grad` and each operation a small oval between
 its operands and its result. A Value without a label is named `#i`, its position
 in the order of computation (micrograd.engine.topological_order): the same names
 appear in the step-through tables. The drawing is DOT text held by a
-graphviz.Digraph; micrograd.render turns it into a picture. Graphviz's `dot`
+graphviz.Digraph; micrograd.viz.render turns it into a picture. Graphviz's `dot`
 lays out a plain drawing; a drawing shaped like the network (cluster=True) is
 laid out by micrograd.viz.layout, and Graphviz only draws it.
 """
@@ -18,9 +18,9 @@ from typing import Any, Union
 
 from micrograd._checks import excerpt
 from micrograd.engine import Value, topological_order
-from micrograd.render import Drawing
 from micrograd.viz.layout import FrozenLayout, NetworkLayout, Shape
 from micrograd.viz.neurons import NeuronPass, Node, Part, find_passes, model_neurons
+from micrograd.viz.render import Drawing
 from micrograd.viz.text import (
     dot_label,
     format_constant,
@@ -202,13 +202,18 @@ def _trace(root: Value, max_nodes: int | None) -> list[Value]:
     _check_root(root)
     order = topological_order(root)  # iterative: any depth works
     if max_nodes is not None and len(order) > max_nodes:
-        step = 10 ** (len(str(len(order))) - 1)
-        suggestion = -(-len(order) // step) * step  # the count, rounded up
         raise ValueError(
             f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}; "
-            f"pass max_nodes={suggestion} or draw a smaller piece (an intermediate Value)"
+            f"pass max_nodes={_rounded_up(len(order))} or draw a smaller piece "
+            "(an intermediate Value)"
         )
     return order
+
+
+def _rounded_up(count: int) -> int:
+    """count rounded up to its leading digit: 1234 -> 2000, a max_nodes to suggest."""
+    step = 10 ** (len(str(count)) - 1)
+    return -(-count // step) * step
 
 
 class TracedGraph:
@@ -252,6 +257,14 @@ class TracedGraph:
             self.order.append(v)
             self.ids[v] = f"v{i}"
             self.names[v] = str(v.label) if v.label else parameter_names.get(v) or f"#{i}"
+        if options.max_nodes is not None and len(self.order) > options.max_nodes:
+            drawn, steps = len(self.order), len(self.order) - len(values)
+            raise ValueError(
+                f"drawn expanded, the graph has {drawn} nodes ({len(values)} Values and "
+                f"{steps} steps of fused neurons), more than max_nodes={options.max_nodes}; "
+                f"pass max_nodes={_rounded_up(drawn)}, draw it without expand=True, or draw "
+                "a smaller piece (an intermediate Value)"
+            )
 
     def op_of(self, v: Node) -> str:
         return self._drawn_as[v][0] if v in self._drawn_as else v.op
@@ -448,7 +461,7 @@ def _shapes_and_edges(
             attrs = {}
             if options.show_contributions and done:
                 contribution = local * grad_of(v)
-                attrs["label"] = dot_label(format_number(contribution))
+                attrs["label"] = dot_label(format_number(contribution, 4))  # as the boxes
                 if options.color_grad and contribution != 0 and not math.isnan(contribution):
                     rgb = POSITIVE_RGB if contribution > 0 else NEGATIVE_RGB
                     attrs["color"] = attrs["fontcolor"] = "#{:02x}{:02x}{:02x}".format(*rgb)

@@ -19,7 +19,6 @@ import graphviz
 
 from micrograd.engine import BackwardStep, Value, backward_steps
 from micrograd.files import write_atomically
-from micrograd.render import Drawing, RenderTimeout, inline_svg, message_bundle
 from micrograd.viz.drawing import (
     DrawOptions,
     Layout,
@@ -30,11 +29,14 @@ from micrograd.viz.drawing import (
 )
 from micrograd.viz.layout import text_width
 from micrograd.viz.neurons import Node, Part
-from micrograd.viz.player import gif_bytes, player_html
+from micrograd.viz.player import GIF_MAX_WIDTH, frame_milliseconds, gif_bytes, player_html
+from micrograd.viz.render import Drawing, RenderTimeout, inline_svg, message_bundle
 from micrograd.viz.text import format_number, formula
 from micrograd.viz.widget import step_widget
 
 __all__ = ["step_through", "StepThrough", "Frame"]
+
+PNG_DPI = 96.0  # Graphviz's pixels per inch for PNG: 72 points are 96 pixels
 
 
 def step_through(
@@ -251,14 +253,24 @@ class StepThrough(Sequence[Frame]):
             self._html[index] = picture
         return picture
 
+    def _svg(self, index: int) -> str:
+        """Frame `index` as an inline <svg> element, kept once drawn; raises
+        graphviz.ExecutableNotFound without a renderer, RenderTimeout past the time limit."""
+        if index not in self._html:
+            svg = self.draw(index).pipe(format="svg", encoding="utf-8")
+            self._html[index] = svg[svg.find("<svg") :]
+        return self._html[index]
+
     def to_html(self, full_page: bool = False, seconds_per_frame: float = 1.0) -> str:
         """The frames as a player that needs no kernel: every frame's picture and caption,
         with first / previous / play / next buttons, a slider and the arrow keys.
 
         An HTML fragment, for `IPython.display.HTML(...)` in a notebook (it plays on
-        nbviewer too), or a whole page with full_page=True (see save_html).
+        nbviewer too), or a whole page with full_page=True (see save_html). Like
+        to_gif, it draws every frame or raises: graphviz.ExecutableNotFound (with the
+        install hint) without a renderer, RenderTimeout past the time limit.
         """
-        pictures = [self.frame_html(k) for k in range(len(self))]
+        pictures = [self._svg(k) for k in range(len(self))]
         captions = [self.caption(k) for k in range(len(self))]
         root = self.graph.names[self.graph.root]
         title = f"backward pass of {root}, step by step"
@@ -270,9 +282,19 @@ class StepThrough(Sequence[Frame]):
         write_atomically(path, page.encode("utf-8"))
 
     def to_gif(self, seconds_per_frame: float = 1.0) -> bytes:
-        """The frames as an animated GIF, each under its caption (needs Pillow)."""
-        pngs = [self.draw(k).pipe(format="png") for k in range(len(self))]
-        return gif_bytes(pngs, [self.caption(k) for k in range(len(self))], seconds_per_frame)
+        """The frames as an animated GIF, each under its caption (needs Pillow), drawn
+        at most GIF_MAX_WIDTH pixels wide and high: as a page shows them."""
+        frame_seconds = frame_milliseconds(seconds_per_frame) / 1000  # checked before drawing
+        pngs = [self._png(k) for k in range(len(self))]
+        return gif_bytes(pngs, [self.caption(k) for k in range(len(self))], frame_seconds)
+
+    def _png(self, index: int) -> bytes:
+        """Frame `index` as a PNG, scaled down to fit GIF_MAX_WIDTH x GIF_MAX_WIDTH pixels."""
+        drawing = self.draw(index)
+        inches = GIF_MAX_WIDTH / PNG_DPI
+        # Graphviz's size= only ever shrinks a drawing, to fit that many inches at dpi=
+        drawing.attr(size=f"{inches:g},{inches:g}", dpi=f"{PNG_DPI:g}")
+        return drawing.pipe(format="png")
 
     def save_gif(self, path: str | os.PathLike, seconds_per_frame: float = 1.0) -> None:
         """Save the frames as an animated GIF (see to_gif)."""

@@ -76,23 +76,25 @@ class Box:
     bottom: float
 
 
-def text_width(text: str, fontsize: float) -> float:
-    """A generous estimate of the width of `text` in points, for a serif font.
+# Characters by how wide DejaVu Sans (render.FONT) draws them, each group at its widest, in
+# ems; any other character counts as 1 em, as wide as the widest ("…", "—", "m", "W").
+_EM_WIDTHS = [
+    ("'ijlIJ ,./:;\\|f-·", 0.37),
+    ("()[]t!r", 0.42),
+    ('"*_`szc?', 0.56),
+    ("0123456789$abdeghnopquvxyFkLPTYESΣσ{}", 0.64),
+    ("ABCDGHKNOQRUVXZ&", 0.79),
+    ("w#+<=>^~M", 0.87),
+]
+_EMS = {char: em for chars, em in _EM_WIDTHS for char in chars}
 
-    Generous, because nodes have fixed sizes: Graphviz's fonts differ between
-    machines (Times, DejaVu Serif), and text wider than its box would spill out.
+
+def text_width(text: str, fontsize: float) -> float:
+    """The width of `text` in points as drawn in DejaVu Sans (render.FONT), or a little more.
+
+    Nodes have fixed sizes, and text wider than its box would spill out.
     """
-    em = 0.0
-    for char in text:
-        if char in "ijl.,:;|!'()[]· ":
-            em += 0.36
-        elif char in "mwMW—":
-            em += 0.92
-        elif char.isupper() or not char.isascii():
-            em += 0.72
-        else:
-            em += 0.56
-    return em * fontsize
+    return sum(_EMS.get(char, 1.0) for char in text) * fontsize
 
 
 def _size(shape: Shape) -> tuple[float, float]:

@@ -22,7 +22,6 @@ from typing import Any
 
 from micrograd._checks import excerpt
 from micrograd.engine import Value, no_grad, topological_order
-from micrograd.render import Drawing
 from micrograd.viz.drawing import (
     INPUT_STYLE,
     NEGATIVE_RGB,
@@ -30,6 +29,7 @@ from micrograd.viz.drawing import (
     POSITIVE_RGB,
     plain_grad,
 )
+from micrograd.viz.layout import text_width
 from micrograd.viz.neurons import (
     ModelNeuron,
     find_passes,
@@ -37,6 +37,7 @@ from micrograd.viz.neurons import (
     model_neurons,
     one_pass_each,
 )
+from micrograd.viz.render import Drawing
 from micrograd.viz.text import dot_label, dot_lines, dot_tooltip, format_number
 
 __all__ = ["draw_network"]
@@ -53,6 +54,7 @@ def draw_network(
     x: Sequence[float | Value] | None = None,
     *,
     root: Value | None = None,
+    output_names: Sequence[str] | None = None,
     format: str = "svg",
 ) -> Drawing:
     """The network diagram of `model` (an MLP, Layer or Neuron), as a graphviz.Digraph.
@@ -62,6 +64,9 @@ def draw_network(
       output, or a loss): each unit shows its output in that pass and, once
       root.backward() has run (root.grad is then 1), its .grad, d root / d unit.
       Before that, no unit shows a grad, and the legend says how to see them.
+      An input that is a labelled Value is shown by its label, any other as x[i].
+    - output_names: a name for each output unit, written beside it (e.g. the class
+      each score stands for).
     Displays itself in Jupyter; `.render("net")` writes net.svg (in `format`).
     """
     neurons = model_neurons(model)
@@ -74,12 +79,18 @@ def draw_network(
         layers.setdefault(entry.layer, []).append(entry)
     columns = list(layers.values())
     n_inputs = len(columns[0][0].neuron.w)
+    names = _output_names(output_names, len(columns[-1]))
+    input_names = [f"x[{i}]" for i in range(n_inputs)]
     if x is not None:
         inputs, outputs, grads = _run(model, columns, x, n_inputs)
     elif root is not None:
         inputs, outputs, grads = _trace(root, neurons, n_inputs)
     else:
         inputs, outputs, grads = [None] * n_inputs, {}, {}
+    for i, value in enumerate(inputs):
+        if isinstance(value, Value):
+            input_names[i] = str(value.label) if value.label else input_names[i]
+            inputs[i] = value.data
 
     drawing = Drawing(format=format, engine="neato")
     drawing.neato_no_op = 2  # every node has its position: draw it there
@@ -108,7 +119,8 @@ def draw_network(
 
     title(0, "inputs")
     for i, value in enumerate(inputs):
-        lines = [f"x[{i}]"] if value is None else [f"x[{i}]", format_number(value, 2)]
+        name = input_names[i]
+        lines = [name] if value is None else [name, format_number(value, 2)]
         drawing.node(
             f"x{i}", dot_lines(*lines), color=INPUT_STYLE["color"],
             fillcolor=INPUT_STYLE["fillcolor"],
@@ -134,6 +146,19 @@ def draw_network(
                 tooltip=dot_tooltip(f"{entry.title}: b = {format_number(bias)}"),
             )  # fmt: skip
             _grad_note(drawing, node_id, grads.get(id(entry.neuron)), c * COLUMN, y)
+            if names and c == len(columns):
+                drawing.node(
+                    f"{node_id}name",
+                    dot_label(names[row]),
+                    shape="plaintext",
+                    fixedsize="false",
+                    fontsize="9",
+                    style="filled",
+                    fillcolor="white",
+                    height="0.15",
+                    margin="0.01,0",
+                    pos=f"{c * COLUMN + UNIT / 2 + 4 + text_width(names[row], 9) / 2:.1f},{y:.1f}",
+                )  # fmt: skip  (pos is the centre: the name starts just right of its unit)
             for tail, w in zip(previous, entry.neuron.w):
                 rgb = POSITIVE_RGB if w.data >= 0 else NEGATIVE_RGB
                 strength = min(1.0, abs(w.data) / largest)
@@ -144,6 +169,29 @@ def draw_network(
                 )  # fmt: skip
         previous = current
     return drawing
+
+
+def _output_names(names: Sequence[str] | None, outputs: int) -> list[str]:
+    """The names of the output units, checked: one str per unit (none: an empty list)."""
+    if names is None:
+        return []
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise TypeError(
+            f"draw_network: output_names must be a list of {outputs} str, "
+            f"got {type(names).__name__} {excerpt(names)}"
+        )
+    for k, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(
+                f"draw_network: output_names[{k}] must be a str, "
+                f"got {type(name).__name__} {excerpt(name)}"
+            )
+    if len(names) != outputs:
+        units = f"{outputs} output unit{'s' * (outputs != 1)}"
+        raise ValueError(
+            f"draw_network: output_names: the model has {units}, got {len(names)} names"
+        )
+    return list(names)
 
 
 def _grad_note(drawing: Drawing, unit: str, grad: float | None, x: float, y: float) -> None:
@@ -210,7 +258,7 @@ def _trace(root: Value, neurons: list[ModelNeuron], n_inputs: int):
             grads[id(neuron)] = plain_grad(out)
         if neurons[k].layer == neurons[0].layer:  # the first layer: its inputs are the model's
             for i, x in enumerate(p.inputs):
-                inputs[i] = x.data if isinstance(x, Value) else x
+                inputs[i] = x  # a Value's label names it; draw_network shows its data
                 if isinstance(x, Value) and backward_ran:
                     grads[("x", i)] = plain_grad(x)
     return inputs, outputs, grads

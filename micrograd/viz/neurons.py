@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from micrograd.engine import Value, fused_parts
+from micrograd.engine import ElementaryStep, Value, fused_parts
+from micrograd.engine import expand as expand_node
 
 __all__ = [
     "Part",
@@ -252,32 +253,49 @@ def one_pass_each(
     )
 
 
-def _fused_pass(node: Value, k: int | None, parts, expand: bool) -> NeuronPass:
-    """The pass of a fused node: the node alone, or expanded into Parts with its numbers."""
+def _fused_pass(node: Value, k: int | None, parts: Any, expand: bool) -> NeuronPass:
+    """The pass of a fused node: the node alone, or expanded into Parts with its numbers.
+
+    The Parts are engine.expand(node)'s elementary steps, whose numbers and local
+    derivatives come from the rows of *, + and the activation, drawn with their roles.
+    """
     inputs = list(parts.inputs)
     if not expand or not parts.weights or parts.bias is None:
         return NeuronPass(k, inputs=inputs, fused=node)
+    steps = expand_node(node)  # [w0*x0, b + ..., w1*x1, ... + ..., (activation)]
     n, has_activation = len(parts.weights), parts.activation is not None
+    # d(node)/d(the weighted sum): each Part's gradient is this share of the node's
+    slope = (steps[-1].local_grads[0] or 0.0) if has_activation else 1.0
+    drawn: dict[int, Part] = {}  # id of a step -> its Part
+
+    def as_drawn(x: Any) -> Any:
+        return drawn[id(x)] if isinstance(x, ElementaryStep) else x
+
+    def part(step: ElementaryStep, name: str) -> Part:
+        # local derivatives for the operands that are drawn as nodes, not for numbers
+        local = tuple(
+            d
+            for x, d in zip(step.operands, step.local_grads)
+            if isinstance(x, (Value, ElementaryStep))
+        )
+        made = Part(
+            step.data, step.row.name, tuple(map(as_drawn, step.operands)), local, node, slope, name
+        )
+        drawn[id(step)] = made
+        return made
+
     products: list[Part] = []
     sums: list[Part] = []
-    total_part: Node = parts.bias
-    for i, (w, x) in enumerate(zip(parts.weights, inputs)):
-        x_data = x.data if isinstance(x, Value) else x
-        local = (x_data, w.data) if isinstance(x, Value) else (x_data,)
-        products.append(Part(w.data * x_data, "*", (w, x), local, node, 1.0, f"w[{i}]·x[{i}]"))
+    for i in range(n):
+        products.append(part(steps[2 * i], f"w[{i}]·x[{i}]"))
         if i == n - 1 and not has_activation:  # the fused node itself is the last sum
             break
         name = "w·x + b" if i == n - 1 else "b + w[0]·x[0]" if i == 0 else f"… + w[{i}]·x[{i}]"
-        total = total_part.data + products[-1].data
-        sums.append(Part(total, "+", (total_part, products[-1]), (1.0, 1.0), node, 1.0, name))
-        total_part = sums[-1]
+        sums.append(part(steps[2 * i + 1], name))
     drawn_as: DrawnAs
     if not has_activation:  # the fused node itself is the last sum
-        drawn_as = ("+", (total_part, products[-1]), (1.0, 1.0))
+        last = steps[-1]
+        drawn_as = ("+", tuple(map(as_drawn, last.operands)), last.local_grads)
         return NeuronPass(k, inputs, products, [*sums, node], drawn_as=drawn_as)
-    # the activation's local derivative at the sum, as the elementary op computes it
-    (slope,) = getattr(Value(sums[-1].data), str(parts.activation))().local_grads
-    for part in (*products, *sums):
-        part.slope = slope
     drawn_as = (str(parts.activation), (sums[-1],), (slope,))
     return NeuronPass(k, inputs, products, sums, activation=node, drawn_as=drawn_as)

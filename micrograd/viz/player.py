@@ -2,7 +2,10 @@
 
 A player is one HTML fragment (or, saved, a whole page): every frame's picture
 inline, a caption per frame, and controls (first, previous, play/pause, next, a
-slider, the arrow keys) run by a few lines of inline JavaScript. It loads nothing
+slider, the arrow keys) run by a few lines of inline JavaScript. The frames of a
+step-through differ in a few numbers, so each picture is stored as pieces (an SVG's
+node and edge groups), each distinct piece once, and a frame as the list of its
+pieces: the page grows with the pieces that change, not with frames x graph. It loads nothing
 from the network and needs no Jupyter kernel, so a notebook read on nbviewer, or
 the page opened from disk, plays as it was saved. A GIF plays anywhere images do
 (GitHub's notebook view included), without controls.
@@ -13,11 +16,39 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import json
+import re
 from collections.abc import Sequence
 
 from micrograd._checks import positive_number
 
-__all__ = ["player_html", "gif_bytes"]
+__all__ = ["player_html", "gif_bytes", "frame_milliseconds", "GIF_MAX_WIDTH", "GIF_MAX_PIXELS"]
+
+# A GIF's frames are drawn at most this many pixels wide (and high): what a page or a
+# notebook shows of a picture anyway (the players shrink a wider one to fit, too).
+GIF_MAX_WIDTH = 1400
+# A GIF holds every frame until it is written, a byte per pixel: past this many pixels
+# in all (about 300 MB), it is refused rather than exhausting memory.
+GIF_MAX_PIXELS = 300_000_000
+
+# A GIF holds each frame's time in hundredths of a second, in 16 bits (at most 655.35 s),
+# and browsers play a GIF frame shorter than 0.02 s as 0.1 s: the times every player plays.
+SHORTEST_FRAME = 0.02
+LONGEST_FRAME = 655.35
+
+
+def frame_milliseconds(seconds_per_frame: object) -> int:
+    """seconds_per_frame as whole milliseconds, or a TypeError/ValueError saying why not:
+    a number of seconds from SHORTEST_FRAME to LONGEST_FRAME, which GIFs and pages play alike."""
+    seconds = positive_number("seconds_per_frame", seconds_per_frame)
+    if not SHORTEST_FRAME <= seconds <= LONGEST_FRAME:
+        raise ValueError(
+            f"seconds_per_frame must be from {SHORTEST_FRAME} to {LONGEST_FRAME} s, got "
+            f"{seconds_per_frame!r}: a GIF holds at most {LONGEST_FRAME} s a frame, and "
+            f"browsers play frames shorter than {SHORTEST_FRAME} s slower than asked"
+        )
+    return round(seconds * 1000)
+
 
 _STYLE = """
 .mg-player { font-family: sans-serif; font-size: 14px; color: #111827; }
@@ -46,6 +77,12 @@ _SCRIPT = """
   }
   root.setAttribute("data-started", "true");
   var frames = root.querySelectorAll(".mg-frame");
+  var pieces = JSON.parse(root.querySelector("script.mg-pieces").textContent);
+  function draw(frame) {  // only the frame shown holds its picture
+    frame.innerHTML = frame.getAttribute("data-pieces").split(" ").map(function (i) {
+      return pieces[+i];
+    }).join("");
+  }
   var slider = root.querySelector("input[type=range]");
   var caption = root.querySelector(".mg-caption");
   var counter = root.querySelector(".mg-counter");
@@ -54,6 +91,8 @@ _SCRIPT = """
   function show(k) {
     k = Math.max(0, Math.min(frames.length - 1, k));
     frames[shown].classList.remove("mg-shown");
+    frames[shown].innerHTML = "";
+    draw(frames[k]);
     frames[k].classList.add("mg-shown");
     shown = k;
     slider.value = k;
@@ -94,15 +133,20 @@ def player_html(
     `captions` plain text, one per frame. A fragment for a notebook, or a whole page."""
     if len(pictures) != len(captions) or not pictures:
         raise ValueError("a player needs one caption per picture, and at least one picture")
-    milliseconds = round(positive_number("seconds_per_frame", seconds_per_frame) * 1000)
+    milliseconds = frame_milliseconds(seconds_per_frame)
     # a key from its content, so that the same frames give the same page every time
     digest = hashlib.sha1("\0".join([*pictures, *captions]).encode("utf-8")).hexdigest()
     key = digest[:12]
     last = len(pictures) - 1
+    pool: dict[str, int] = {}  # each distinct piece -> its index in the page's list
     frames = "\n".join(
-        f'<div class="mg-frame" data-caption="{html.escape(caption, quote=True)}">{picture}</div>'
+        f'<div class="mg-frame" data-caption="{html.escape(caption, quote=True)}" '
+        f'data-pieces="{" ".join(str(pool.setdefault(p, len(pool))) for p in _pieces(picture))}">'
+        "</div>"
         for picture, caption in zip(pictures, captions)
     )
+    # "<" written as \u003c, so that no piece can end the script element or open another
+    pieces = json.dumps(list(pool)).replace("<", "\\u003c")
     script = _SCRIPT.replace("__PLAYER_KEY__", key)
     script = script.replace("__MILLISECONDS__", str(milliseconds))
     fragment = f"""<div class="mg-player" data-player="{key}" tabindex="0" data-frame="0">
@@ -118,6 +162,7 @@ def player_html(
 </div>
 <pre class="mg-caption">{html.escape(captions[0])}</pre>
 {frames}
+<script type="application/json" class="mg-pieces">{pieces}</script>
 <script>{script}</script>
 </div>"""
     if not full_page:
@@ -135,14 +180,25 @@ def player_html(
 """
 
 
+# Graphviz writes each node and edge of an SVG as one <g id="..."> group: a piece
+_PIECE_START = re.compile(r'(?=<g id=")')
+
+
+def _pieces(picture: str) -> list[str]:
+    """A picture cut before each <g id=" group: pieces that, joined, are the picture."""
+    return _PIECE_START.split(picture)
+
+
 def gif_bytes(
     pngs: Sequence[bytes], captions: Sequence[str], seconds_per_frame: float = 1.0
 ) -> bytes:
     """An animated GIF of PNG frames, each under its caption, playing in a loop.
 
-    Needs Pillow, which comes with matplotlib (`pip install "micrograd[plot]"`).
+    Needs Pillow, which comes with matplotlib (`pip install "micrograd[plot]"`). The
+    frames are decoded one at a time; a GIF of more than GIF_MAX_PIXELS pixels in all
+    is refused (ValueError) before any is.
     """
-    milliseconds = round(positive_number("seconds_per_frame", seconds_per_frame) * 1000)
+    milliseconds = frame_milliseconds(seconds_per_frame)
     try:
         from PIL import Image, ImageDraw, ImageFont
     except ImportError:
@@ -151,7 +207,7 @@ def gif_bytes(
         font = ImageFont.load_default(size=15)
     except TypeError:  # Pillow before 10.1: one small bitmap font
         font = ImageFont.load_default()
-    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    sizes = [Image.open(io.BytesIO(png)).size for png in pngs]  # read from the headers alone
     line_height = 19
     caption_height = 10 + line_height * max(len(c.splitlines()) for c in captions)
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -159,10 +215,18 @@ def gif_bytes(
         measure.textlength(line, font=font) for c in captions for line in c.splitlines() or [""]
     )
     # as wide as the widest picture, or as the widest caption line (8 px each side)
-    width = max(max(image.width for image in images), 16 + int(text_width + 1))
-    height = caption_height + max(image.height for image in images)
+    width = max(max(w for w, _ in sizes), 16 + int(text_width + 1))
+    height = caption_height + max(h for _, h in sizes)
+    pixels = len(pngs) * width * height
+    if pixels > GIF_MAX_PIXELS:
+        raise ValueError(
+            f"a GIF of {len(pngs)} frames of {width} x {height} px would hold {pixels:,} "
+            f"pixels, more than {GIF_MAX_PIXELS:,}: save a player page instead (save_html), "
+            "which stores what the frames share once, or draw a smaller piece"
+        )
     frames = []
-    for image, caption in zip(images, captions):
+    for png, caption in zip(pngs, captions):
+        image = Image.open(io.BytesIO(png)).convert("RGB")
         frame = Image.new("RGB", (width, height), "white")
         draw = ImageDraw.Draw(frame)
         draw.rectangle((0, 0, width, caption_height - 4), fill=(243, 244, 246))

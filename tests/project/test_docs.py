@@ -1,6 +1,7 @@
-"""README.md tells the truth: its Python blocks run as written, print what their
-comments promise, and write only the files they say; its install lines install
-this project.
+"""The README and the pages it links to (docs/*.md, benchmarks/README.md) tell the
+truth: their Python blocks run as written, print what their comments promise, and
+write only the files they say; their links lead to files and headings that exist; the
+README's map names the files there are; their install lines install this project.
 
 A block's promises are comments of the form `# prints TEXT`: the statement on that
 line must print TEXT exactly (anything after TEXT, past a comma, colon or space, is
@@ -18,14 +19,21 @@ from importlib.metadata import metadata
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
+INSTALLING = ROOT / "docs" / "installing.md"
+DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "README.md"]
 
 
-def fenced_blocks(language: str) -> list[tuple[str, str]]:
+def name(document: Path) -> str:
+    return str(document.relative_to(ROOT))
+
+
+def fenced_blocks(document: Path, language: str) -> list[tuple[str, str]]:
     """(the heading above it, its code) for each fenced block in `language`, in order."""
     blocks, heading, code = [], "", None
-    for line in README.read_text(encoding="utf-8").splitlines():
+    for line in document.read_text(encoding="utf-8").splitlines():
         if code is not None:
             if line.startswith("```"):
                 blocks.append((heading, "\n".join(code) + "\n"))
@@ -40,7 +48,12 @@ def fenced_blocks(language: str) -> list[tuple[str, str]]:
     return blocks
 
 
-PYTHON_BLOCKS = fenced_blocks("python")
+# (where: the document and the heading above the block, its code)
+PYTHON_BLOCKS = [
+    (f"{name(document)}: {heading}", code)
+    for document in DOCUMENTS
+    for heading, code in fenced_blocks(document, "python")
+]
 
 
 def promise(line: str) -> str | None:
@@ -56,7 +69,7 @@ def assert_printed_as_promised(printed: str, promised: str, line: str) -> None:
     assert rest == "" or rest[0] in ",:; ", f"{line!r} printed {printed!r}"
 
 
-def run_block(code: str) -> None:
+def run_block(code: str, where: str = "<block>") -> None:
     """Run `code` one top-level statement at a time, checking each `# prints` promise."""
     lines = code.splitlines()
     namespace: dict = {"__name__": "__main__"}
@@ -65,15 +78,16 @@ def run_block(code: str) -> None:
         promised = [p for p in map(promise, source) if p is not None]
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            exec(compile(ast.Module([statement], []), "README.md", "exec"), namespace)
+            exec(compile(ast.Module([statement], []), where, "exec"), namespace)
         if promised:
             assert len(promised) == 1, f"one promise per statement: {source}"
             assert_printed_as_promised(printed.getvalue(), promised[0], source[-1])
 
 
-def test_the_readme_has_python_blocks_to_check():
-    assert len(PYTHON_BLOCKS) >= 4
-    assert sum("# prints " in code for _, code in PYTHON_BLOCKS) >= 3
+def test_the_readme_and_docs_have_python_blocks_to_check():
+    assert any(where.startswith("README.md: ") for where, _ in PYTHON_BLOCKS)
+    assert len(PYTHON_BLOCKS) >= 6
+    assert sum("# prints " in code for _, code in PYTHON_BLOCKS) >= 5
 
 
 def missing_module(code: str) -> str | None:
@@ -101,17 +115,15 @@ def test_a_block_needs_every_module_it_imports():
     assert missing_module("import random, os.path\nfrom micrograd import Value\n") is None
 
 
-@pytest.mark.parametrize(
-    "code", [code for _, code in PYTHON_BLOCKS], ids=[heading for heading, _ in PYTHON_BLOCKS]
-)
+@pytest.mark.parametrize("where, code", PYTHON_BLOCKS, ids=[where for where, _ in PYTHON_BLOCKS])
 def test_each_python_block_runs_as_written_and_writes_only_what_it_says(
-    code, tmp_path, monkeypatch, op_table
+    where, code, tmp_path, monkeypatch, op_table
 ):
     missing = missing_module(code)
     if missing:
         pytest.skip(f"this block needs {missing}, which is not installed")
     monkeypatch.chdir(tmp_path)
-    run_block(code)
+    run_block(code, where)
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
     assert written == sorted(re.findall(r"# .*\bwrites (\S+)", code))
 
@@ -123,22 +135,97 @@ def test_the_checker_notices_a_broken_promise():
         run_block("print(24.70)  # prints 24.7041\n")
 
 
+# ---- links and the map -------------------------------------------------------------------------
+
+
+def links(document: Path) -> list[str]:
+    """The targets of the document's Markdown links and images, outside code."""
+    text = re.sub(r"```.*?```", "", document.read_text(encoding="utf-8"), flags=re.DOTALL)
+    text = re.sub(r"`[^`]*`", "", text)
+    return re.findall(r"\]\(([^)\s]+)\)", text)
+
+
+def anchors(document: Path) -> set[str]:
+    """The anchors GitHub makes of a document's headings: lower case, punctuation
+    dropped, spaces as hyphens."""
+    found = set()
+    fence = False
+    for line in document.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        elif not fence and line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
+
+
+def test_the_checker_reads_links_and_anchors(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Seeing the graph\n## `micrograd demo`: it's\n[a](b.md#c) `[d](e)`\n")
+    assert links(page) == ["b.md#c"]
+    assert anchors(page) == {"seeing-the-graph", "micrograd-demo-its"}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=name)
+def test_every_link_leads_to_a_file_and_heading_that_exist(document):
+    for target in links(document):
+        if re.match(r"[a-z]+:", target):  # https: and the like, not checked here
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (document.parent / path).resolve() if path else document
+        assert linked.exists(), f"{name(document)} links to {target}, which does not exist"
+        if anchor:
+            assert anchor in anchors(linked), f"{name(document)}: no heading for #{anchor}"
+
+
+def test_the_readme_links_every_page_of_docs():
+    linked = {(README.parent / target.partition("#")[0]).resolve() for target in links(README)}
+    assert [name(d) for d in DOCUMENTS if d != README and d.resolve() not in linked] == []
+
+
+def files_on_the_map() -> list[str]:
+    """The paths that the README's "Reading the code" table names, in its order."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Reading the code") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return [path for row in rows for path in re.findall(r"`([^`]+)`", row)]
+
+
+def test_every_file_on_the_map_exists():
+    assert [path for path in files_on_the_map() if not (ROOT / path).exists()] == []
+
+
+def test_the_map_names_every_file_of_the_package():
+    named = files_on_the_map()
+    folders = [path for path in named if path.endswith("/")]
+    files = sorted(
+        name(path) for path in (ROOT / "micrograd").rglob("*.py") if "__pycache__" not in path.parts
+    )
+    assert [f for f in files if f not in named and not f.startswith(tuple(folders))] == [
+        "micrograd/__init__.py"
+    ]
+
+
 # ---- installing ------------------------------------------------------------------------------
 
 
 def pip_install_commands() -> list[str]:
-    """Every `pip install` command the README gives: in shell blocks, and in inline code
-    outside the Installing section (which quotes two by-name installs to warn about them)."""
+    """Every `pip install` command the README and docs give: in shell blocks, and in
+    inline code outside docs/installing.md (which quotes two by-name installs to warn
+    about them)."""
     commands = [
         line.strip()
-        for _, code in fenced_blocks("bash")
+        for document in DOCUMENTS
+        for _, code in fenced_blocks(document, "bash")
         for line in code.splitlines()
         if line.startswith("pip install")
     ]
-    text = README.read_text(encoding="utf-8")
-    start = text.index("### Installing")
-    outside = text[:start] + text[text.index("\n#", start + 1) :]
-    return commands + re.findall(r"`(pip install[^`]*)`", outside)
+    for document in DOCUMENTS:
+        if document != INSTALLING:
+            text = document.read_text(encoding="utf-8")
+            commands += re.findall(r"`(pip install[^`]*)`", text)
+    return commands
 
 
 def test_every_pip_install_command_installs_this_checkout_with_extras_it_defines():
@@ -154,10 +241,8 @@ def test_every_pip_install_command_installs_this_checkout_with_extras_it_defines
 
 
 def extras_table() -> dict[str, str]:
-    """The Installing section's table of extras: {extra: what it adds}."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Installing") :]
-    section = section[: section.index("\n#", 1)]
+    """docs/installing.md's table of extras: {extra: what it adds}."""
+    section = INSTALLING.read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([a-z]+)` \| ([^|]+) \|", section, flags=re.M)
     return {extra: adds for extra, adds in rows}
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -29,6 +30,8 @@ import graphviz
 from micrograd.files import write_atomically
 
 __all__ = [
+    "FONT",
+    "SVG_FONT_FAMILY",
     "INSTALL_HINT",
     "Drawing",
     "find_dot",
@@ -47,6 +50,16 @@ INSTALL_HINT = (
     "`brew install graphviz`, https://graphviz.org/download/) "
     'or run `pip install "micrograd[render]"`'
 )
+
+
+# Every drawing's text is laid out in DejaVu Sans: the widest of the common sans fonts
+# (Graphviz and graphviz-pure know its widths), so that whichever of them a program
+# that shows an SVG has, the text fits its box. An SVG names it and, after it, fonts
+# no wider, for machines without it; Graphviz alone would name one font, and a
+# program lacking it falls back to a wider one, running the text into its neighbours.
+FONT = "DejaVu Sans"
+SVG_FONT_FAMILY = "DejaVu Sans,Verdana,Arial,Helvetica,sans-serif"
+_SVG_FONT = re.compile(rb'font-family="DejaVu Sans[^"]*"')
 
 
 def find_dot() -> str | None:
@@ -105,7 +118,7 @@ def render_bytes(
     renderer, graphviz.CalledProcessError (with the renderer's message) when it
     fails, e.g. on a format it cannot write (graphviz-pure writes no PDF), and
     RenderTimeout when it runs longer than `timeout` seconds (None: no limit);
-    the renderer is then stopped. neato_no_op=2 (with engine "neato") draws nodes
+    the renderer is then stopped. An SVG's fonts are SVG_FONT_FAMILY. neato_no_op=2 (with engine "neato") draws nodes
     and edges where their `pos` attributes put them, as graphviz's option of that name.
     """
     program = find_renderer()
@@ -129,6 +142,8 @@ def render_bytes(
         raise graphviz.CalledProcessError(
             result.returncode, command, output=result.stdout, stderr=result.stderr
         )
+    if format == "svg":
+        return _SVG_FONT.sub(f'font-family="{SVG_FONT_FAMILY}"'.encode(), result.stdout)
     return result.stdout
 
 
@@ -144,6 +159,12 @@ class Drawing(graphviz.Digraph):
 
     timeout: float | None = DEFAULT_TIMEOUT
     neato_no_op: int | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        # FONT for the drawing's, its nodes' and its edges' text, unless given otherwise
+        for attrs in ("graph_attr", "node_attr", "edge_attr"):
+            kwargs[attrs] = {"fontname": FONT, **(kwargs.get(attrs) or {})}
+        super().__init__(*args, **kwargs)
 
     def __repr__(self) -> str:
         # graphviz's default repr shows a memory address, which would make saved

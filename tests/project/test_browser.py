@@ -20,10 +20,9 @@ from pathlib import Path
 import pytest
 from helpers import recorded_training
 
-from micrograd import render
 from micrograd.engine import Value
 from micrograd.nn import MLP
-from micrograd.viz import step_through
+from micrograd.viz import render, step_through
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.path.exists("/usr/bin/chromium"):

@@ -17,16 +17,15 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, moons
 
 import micrograd
 import micrograd.__main__ as cli
 from micrograd.__main__ import DATASETS, main, validation_points
-from micrograd.data import make_moons
 from micrograd.losses import hinge, l2
+from micrograd.metrics import accuracy, predict
 from micrograd.nn import MLP
-from micrograd.train import accuracy, predict
 
-ROOT = Path(__file__).resolve().parent.parent
 FILES = ["model.json", "decision_boundary.png", "training.png", "network.svg", "graph.svg"]
 
 
@@ -46,9 +45,9 @@ def run(
 def moons_split(seed: int = 1337) -> tuple[list, list, list, list]:
     """The demo's data: micrograd's 100 moons points, and 50 more drawn from a seed of
     their own to validate on; labels -1/+1 for hinge loss."""
-    X, y = make_moons(100, noise=0.1, seed=seed)
-    X_val, y_val = make_moons(50, noise=0.1, seed=random.Random(f"validation {seed}"))
-    return X, X_val, [2 * t - 1 for t in y], [2 * t - 1 for t in y_val]
+    X, y = moons(100, seed)
+    X_val, y_val = moons(50, seed=random.Random(f"validation {seed}"))
+    return X, X_val, y, y_val
 
 
 def summary(printed: str, part: str) -> tuple[float, float]:
@@ -83,7 +82,7 @@ def has_matplotlib() -> bool:
 def has_renderer() -> bool:
     """Whether this machine can render a drawing: the graphviz package and a program."""
     try:
-        from micrograd.render import find_renderer
+        from micrograd.viz.render import find_renderer
     except ImportError:
         return False
     return find_renderer() is not None
@@ -175,7 +174,7 @@ def test_the_pngs_are_written_when_matplotlib_is_installed(default_run):
 
 def test_the_graph_is_an_svg_when_a_renderer_is_installed(default_run):
     if not has_renderer():
-        pytest.skip("no Graphviz renderer on this machine (micrograd.render.find_renderer())")
+        pytest.skip("no Graphviz renderer on this machine (micrograd.viz.render.find_renderer())")
     out, printed = default_run
     assert f"wrote {out / 'graph.svg'}" in printed, printed
     assert b"<svg" in (out / "graph.svg").read_bytes()
@@ -603,3 +602,45 @@ def test_compile_with_mini_batches_trains_the_same_model(tmp_path, capsys, monke
     assert "batches of 30, compiled" in capsys.readouterr().out
     plain = (tmp_path / "plain" / "model.json").read_bytes()
     assert (tmp_path / "compiled" / "model.json").read_bytes() == plain
+
+
+def test_the_graph_drawing_shows_one_clean_backward_pass_not_gradients_left_from_training(
+    tmp_path, monkeypatch
+):
+    viz = pytest.importorskip("micrograd.viz")
+    drawn: dict = {}
+
+    def recording_draw_dot(root, model, **options):
+        drawn["grads"] = [p.grad for p in model.parameters()]
+        raise RuntimeError("recorded; nothing to draw")
+
+    monkeypatch.setattr(viz, "draw_dot", recording_draw_dot)
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--steps", "2") == 0
+    # one clean forward and backward pass of the saved model on the first training point
+    model = MLP.load(str(tmp_path / "model.json"))
+    X, _, _, _ = moons_split()
+    model(X[0]).backward()
+    assert drawn["grads"] == [p.grad for p in model.parameters()]
+
+
+def test_with_three_classes_the_network_shows_every_output_unit_named_by_its_class(
+    tmp_path, monkeypatch
+):
+    viz = pytest.importorskip("micrograd.viz")
+    drawn = []
+
+    def recording_draw_network(model, **options):
+        drawn.append(draw_network(model, **options).source)
+        raise RuntimeError("recorded; nothing to render")
+
+    draw_network = viz.draw_network
+    monkeypatch.setattr(viz, "draw_network", recording_draw_network)
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path, "--dataset", "spirals", "--steps", "2") == 0
+    (source,) = drawn
+    output_layer = 3  # the columns are the inputs, two hidden layers, the outputs
+    for k in range(3):
+        assert f"n{output_layer}_{k}grad " in source  # its output is drawn and its gradient
+        assert re.search(rf'n{output_layer}_{k} \[label="?-?[0-9]', source)
+        assert f'n{output_layer}_{k}name [label="class {k}"' in source

@@ -9,10 +9,19 @@ checked against differences of plain-float functions in test_engine.py.
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
-from helpers import assert_all_close, assert_close, ops_exercised
+from helpers import (
+    OP_CASES,
+    PAIRS,
+    OpCase,
+    assert_all_close,
+    assert_close,
+    bits,
+    op_case_params,
+    ops_exercised,
+    random_graph,
+)
 
 from micrograd import engine
 from micrograd.engine import Value, grad, no_grad
@@ -65,68 +74,29 @@ def test_second_derivative_of_tanh_is_minus_2_tanh_times_1_minus_tanh_squared(x)
 
 # ---- every op, against finite differences of its first derivative ----------------------
 
-POINTS = [-1.7, -0.4, 0.3, 1.1, 2.6]
-POSITIVE = [0.2, 0.9, 2.5]
-PAIRS = [(-1.3, 0.8), (0.6, -2.2), (1.9, 1.4)]
-POSITIVE_BASE_PAIRS = [(0.4, -1.5), (1.7, 0.6), (3.2, 2.3)]
-
-# (name, f of Values, points); each point is a tuple of inputs
-OPS = [
-    ("neg", lambda x: -x, POINTS),
-    ("abs", abs, POINTS),
-    ("relu", Value.relu, POINTS),
-    ("tanh", Value.tanh, POINTS),
-    ("sigmoid", Value.sigmoid, POINTS),
-    ("exp", Value.exp, POINTS),
-    ("log", Value.log, POSITIVE),
-    ("sqrt", Value.sqrt, POSITIVE),
-    ("x + 3", lambda x: x + 3, POINTS),
-    ("3 + x", lambda x: 3 + x, POINTS),
-    ("x - 2.5", lambda x: x - 2.5, POINTS),
-    ("2.5 - x", lambda x: 2.5 - x, POINTS),
-    ("x * -1.5", lambda x: x * -1.5, POINTS),
-    ("-1.5 * x", lambda x: -1.5 * x, POINTS),
-    ("x / 0.7", lambda x: x / 0.7, POINTS),
-    ("0.7 / x", lambda x: 0.7 / x, POINTS),
-    ("x ** 2", lambda x: x**2, POINTS),
-    ("x ** 3", lambda x: x**3, POINTS),
-    ("x ** -2", lambda x: x**-2, POINTS),
-    ("x ** 0", lambda x: x**0, POINTS),
-    ("x ** 0.5", lambda x: x**0.5, POSITIVE),
-    ("x ** -1.5", lambda x: x**-1.5, POSITIVE),
-    ("2 ** x", lambda x: 2.0**x, POINTS),
-    ("0.3 ** x", lambda x: 0.3**x, POINTS),
-    ("x * x", lambda x: x * x, POINTS),
-    ("a + b", lambda a, b: a + b, PAIRS),
-    ("a - b", lambda a, b: a - b, PAIRS),
-    ("a * b", lambda a, b: a * b, PAIRS),
-    ("a / b", lambda a, b: a / b, PAIRS),
-    ("a ** b", lambda a, b: a**b, POSITIVE_BASE_PAIRS),
-    ("logaddexp(a, b)", lambda a, b: a.logaddexp(b), PAIRS),
-    ("sum", lambda a, b: Value.sum([a, 2.0, b, a], start=b), PAIRS),
-    ("dot", lambda a, b: Value.dot([a, b], [b, 0.5], a), PAIRS),
+# The elementary ops are helpers.OP_CASES (every other point: each case here is slower);
+# the ops of many operands, and a chain of several, are added here.
+FUSED_CASES = [
+    OpCase("sum", lambda a, b: Value.sum([a, 2.0, b, a], start=b), PAIRS[::5]),
+    OpCase("dot", lambda a, b: Value.dot([a, b], [b, 0.5], a), PAIRS[::5]),
     *[
-        (f"dot-{name}", lambda a, b, name=name: Value.dot([a, b], [b, -0.5], a, name), PAIRS)
+        OpCase(f"dot-{name}", lambda a, b, n=name: Value.dot([a, b], [b, -0.5], a, n), PAIRS[::5])
         for name in ("relu", "tanh", "sigmoid")
     ],
-    ("chain", lambda a, b: (a * b).tanh() * (b / 3).exp() - (a**2 + 1).log(), PAIRS),
+    OpCase("chain", lambda a, b: (a * b).tanh() * (b / 3).exp() - (a**2 + 1).log(), PAIRS[::5]),
 ]
 
 
 @pytest.mark.parametrize(
-    ("f", "point"),
-    [
-        pytest.param(f, p if isinstance(p, tuple) else (p,), id=f"{name}@{p}")
-        for name, f, points in OPS
-        for p in points
-    ],
+    ("f", "point"), op_case_params(OP_CASES, every=2) + op_case_params(FUSED_CASES)
 )
 def test_second_derivatives_of_every_op_match_differences_of_its_first_derivative(f, point):
     assert gradcheck(f, point, order=2)
 
 
 def test_the_second_derivative_cases_cover_every_op_of_the_table():
-    assert ops_exercised(OPS) >= set(engine.OPS)  # a row added to the table needs a case above
+    covered = ops_exercised(OP_CASES + FUSED_CASES)
+    assert covered >= set(engine.OPS)  # a row added to the table needs a case
 
 
 # ---- fused neuron nodes -----------------------------------------------------------------
@@ -209,65 +179,29 @@ def test_grad_with_allow_unused_false_names_the_unused_input():
 # ---- the same numbers as backward() --------------------------------------------------------
 
 
-# Ops for random graphs, each of operands a and b (Values) and c (a number). Each keeps
-# its operands in its domain (log and sqrt of abs(a) + c, ...), and tanh and sigmoid
-# keep the numbers from growing without bound.
-RANDOM_OPS = [
-    lambda a, b, c: a + b,
-    lambda a, b, c: a - b,
-    lambda a, b, c: a * b,
-    lambda a, b, c: a / (abs(b) + 1.0),
-    lambda a, b, c: c / (a * a + 1.0),
-    lambda a, b, c: a * c,
-    lambda a, b, c: c - a,
-    lambda a, b, c: -a,
-    lambda a, b, c: a.tanh(),
-    lambda a, b, c: a.sigmoid(),
-    lambda a, b, c: a.relu(),
-    lambda a, b, c: abs(a),
-    lambda a, b, c: (abs(a) + 0.5).log(),
-    lambda a, b, c: (abs(a) + 0.1).sqrt(),
-    lambda a, b, c: a**2,
-    lambda a, b, c: a.tanh().exp(),
-    lambda a, b, c: 1.5 ** a.tanh(),
-    lambda a, b, c: Value.sum([a, b, c]),
-    *[
-        lambda a, b, c, act=act: Value.dot([a, b], [b, c], a, act)
-        for act in (None, "relu", "tanh", "sigmoid")
-    ],
-]
+def fresh_random_graph(seed: int) -> tuple[Value, list[Value]]:
+    """helpers.random_graph with no gradient left on its leaves: (root, every node)."""
+    root, nodes = random_graph(seed)
+    for v in nodes:
+        v.grad = 0.0
+    return root, nodes
 
 
-def random_graph(rng: random.Random, leaves: int = 4, ops: int = 40) -> tuple[Value, list[Value]]:
-    """A random graph of every kind of node over a few leaves: (its root, its leaves)."""
-    inputs = [Value(rng.uniform(-2.0, 2.0)) for _ in range(leaves)]
-    pool = list(inputs)
-    for _ in range(ops):
-        op = rng.choice(RANDOM_OPS)
-        pool.append(op(rng.choice(pool), rng.choice(pool), rng.uniform(-2.0, 2.0)))
-    return Value.sum(pool[-6:]), inputs
-
-
-def bits(x: float) -> str:
-    """x's exact float as hex: tells -0.0 from 0.0, and any two floats apart."""
-    return x.hex()
-
-
-def test_grad_gives_bit_for_bit_the_gradients_of_backward_on_random_graphs(rng):
-    for _ in range(50):
-        root, leaves = random_graph(rng)
-        gradients = grad(root, leaves)
+def test_grad_gives_bit_for_bit_the_gradients_of_backward_on_random_graphs():
+    for seed in range(100):
+        root, nodes = fresh_random_graph(seed)
+        gradients = grad(root, nodes)
         root.backward()
-        assert [bits(g) for g in gradients] == [bits(v.grad) for v in leaves]
+        assert [bits(g) for g in gradients] == [bits(v.grad) for v in nodes]
 
 
 def test_grad_with_create_graph_gives_the_floats_of_backward_but_the_sign_of_zero(rng):
     # the same products in the same order; only a zero may keep its sign (see _accumulate)
-    for _ in range(50):
-        root, leaves = random_graph(rng)
-        gradients = [float(g) + 0.0 for g in grad(root, leaves, create_graph=True)]
+    for seed in range(100):
+        root, nodes = fresh_random_graph(seed)
+        gradients = [float(g) + 0.0 for g in grad(root, nodes, create_graph=True)]
         root.backward()
-        assert [bits(g) for g in gradients] == [bits(v.grad + 0.0) for v in leaves]
+        assert [bits(g) for g in gradients] == [bits(v.grad + 0.0) for v in nodes]
 
 
 def test_grad_gives_the_sign_of_zero_that_backward_gives():

@@ -10,10 +10,10 @@ import venv
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import micrograd
 
-ROOT = Path(__file__).resolve().parent.parent
 # This checkout must not be importable in the new environment: only the wheel may answer.
 CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
 
