@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from micrograd.compiler.rows import Namespace, writer
 from micrograd.compiler.straight import fused_rows, fused_steps, layer_inputs, refuse_by_hand
-from micrograd.engine import ACTIVATIONS, SUM_OP, Op, Value, relu, sum_terms
+from micrograd.engine import SUM_OP, Op, Value, relu, sum_terms
 
 # The program's own variable names (no rule or helper of its namespace takes one).
 VARIABLE = re.compile(
@@ -240,17 +240,17 @@ def structure(
 
 
 def _new_layer(run: list[Value], index: int, owner: dict[Value, Layer]) -> Layer:
-    parts = [fused_steps(node) for node in run]
-    names = {p.activation for p in parts}  # type: ignore[union-attr]
+    parts = [fused_steps(node) for node in run]  # each neuron as expand() gives it
+    sigmas = {p.sigma for p in parts}  # type: ignore[union-attr]
     with_bias = {p.bias is not None for p in parts}  # type: ignore[union-attr]
-    if len(names) != 1 or len(with_bias) != 1:
+    if len(sigmas) != 1 or len(with_bias) != 1:
         raise Unsupported("neurons of one layer differ in activation or bias")
-    name = names.pop()
-    rows = [p.weights for p in parts]  # type: ignore[union-attr]
+    sigma = sigmas.pop()
+    rows = [tuple(p.weights) for p in parts]  # type: ignore[union-attr]
     biases: list[Value] | None = None
     if with_bias.pop():
         biases = [p.bias for p in parts]  # type: ignore[union-attr,misc]
-    layer = Layer(index, rows, biases, None if name is None else ACTIVATIONS[name], run[0]._rule)
+    layer = Layer(index, rows, biases, sigma, run[0]._rule)
     for p in [*itertools.chain(*rows), *(biases or [])]:
         if p._rule is not None or p in owner:
             raise Unsupported("a layer's parameter is computed, or another layer's too")
@@ -262,9 +262,10 @@ def _squares(run: list[Value], owner: dict[Value, Layer], layers: list[Layer]) -
     """Σ p² over every parameter of the layers, layer by layer (an L2 penalty)."""
     if len(run) != 1:
         raise Unsupported("a layer of parameter dots")
-    parts = fused_steps(run[0])
-    assert parts is not None
-    if parts.bias is not None or parts.activation is not None or parts.weights != parts.inputs:
+    node = run[0]
+    parents = node.parents  # its weights, then its inputs (Values here), then a bias
+    n = len(parents) // 2
+    if node.op != "dot" or len(parents) % 2 or parents[:n] != parents[n:]:
         raise Unsupported("a dot of parameters other than Σ p²")
     expected: list[Value] = []
     for layer in layers:
@@ -272,7 +273,7 @@ def _squares(run: list[Value], owner: dict[Value, Layer], layers: list[Layer]) -
             expected.extend(w)
             if layer.biases is not None:
                 expected.append(layer.biases[j])
-    if list(parts.weights) != expected:
+    if list(parents[:n]) != expected:
         raise Unsupported("a sum of squares over some of the parameters")
     return Unit("squares", run, [])
 

@@ -10,9 +10,10 @@ gradient into each operand's gradient, with each op's code from its row's writer
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from micrograd.compiler.rows import Namespace, writer
-from micrograd.engine import SUM_OP, FusedParts, Op, Value, fused_parts, sum_terms
+from micrograd.engine import SUM_OP, ElementaryStep, Op, Value, add, expand, mul, sum_terms
 
 # Terms per line of a long sum: Python's compiler recurses once per `+` of an expression.
 TERMS_PER_LINE = 64
@@ -26,10 +27,33 @@ class TraceError(TypeError):
     """A function the compiler cannot trace, with what to change."""
 
 
-def fused_steps(v: Value) -> FusedParts | None:
-    """What a fused neuron node computes (None for any other node): the one place the
-    compiler reads a fused node's parts."""
-    return fused_parts(v)
+class Neuron(NamedTuple):
+    """A fused neuron node as expand() gives it: its steps, and what they are made of."""
+
+    steps: list[ElementaryStep]  # each weight's *, the + chain from the bias, then σ's row
+    weights: list[Value]
+    inputs: list[Value | float]
+    bias: Value | None
+    sigma: Op | None  # the activation's row; None for a plain dot
+
+
+def fused_steps(v: Value) -> Neuron | None:
+    """A fused neuron node as its elementary steps (None for any other node): the one
+    place the compiler reads a fused node, through the engine's expand()."""
+    if v._rule not in fused_rows():
+        return None
+    steps = expand(v)
+    products = [step for step in steps if step.row is mul]
+    first_sum = next((step for step in steps if step.row is add), None)
+    bias = first_sum.operands[0] if first_sum is not None else None
+    sigma = steps[-1].row if steps and steps[-1].row not in (add, mul) else None
+    return Neuron(
+        steps,
+        [step.operands[0] for step in products],
+        [step.operands[1] for step in products],
+        bias if isinstance(bias, Value) else None,
+        sigma,
+    )
 
 
 def layer_inputs(v: Value) -> tuple[tuple, list[float] | None, bool]:
@@ -137,24 +161,44 @@ class StraightProgram:
             self.forward.append(f"{out} = {' + '.join([head, *chunk])}")
             head = out
 
-    def write_fused(self, v: Value, out: str, parts: FusedParts) -> None:
-        """s = b + w0*x0 + w1*x1 + ... (as the fused node adds), then out = σ(s)."""
-        start = "0.0" if parts.bias is None else self.operand(parts.bias)
-        weighted = [
-            f"{self.operand(w)} * {self.operand(x)}" for w, x in zip(parts.weights, parts.inputs)
-        ]
-        if parts.activation in (None, "relu"):  # the sum is the node's own number...
-            self.write_sum(out, [start, *weighted])
-            if parts.activation == "relu":  # ...which relu then sets to 0 where s <= 0
+    def write_fused(self, v: Value, out: str, neuron: Neuron) -> None:
+        """s = b + w0 * x0 + w1 * x1 + ... then out = σ(s): each step of expand(v) written
+        by its row's writer (the sum as one expression, added in the steps' order)."""
+        plain = neuron.sigma is None or neuron.sigma.name == "relu"
+        target = out if plain else "s"
+        total, terms = "0.0", 0  # a neuron without a bias adds from 0.0, as Value.dot does
+        for step in neuron.steps:
+            if step.row is add:
+                total = self.step_expression(step, total)
+                terms += 1
+                if terms % TERMS_PER_LINE == 0:  # a line per TERMS_PER_LINE terms
+                    self.forward.append(f"{target} = {total}")
+                    total = target
+        if plain:  # the sum is the node's number...
+            self.forward.append(f"{out} = {total}")
+            if neuron.sigma is not None:  # ...which relu then sets to 0 where s <= 0
                 self.forward.append(f"if {out} <= 0.0: {out} = 0.0")
             return
         # σ's row: its forward, then its slope d(out)/d(s), as the fused node keeps it;
         # both come from s at once, so one name serves every neuron's sum
-        self.write_sum("s", [start, *weighted])
-        sigma = activation_row(parts.activation)
+        sigma = neuron.sigma
+        assert sigma is not None  # not plain
+        self.forward.append(f"s = {total}")
         self.forward.append(f"{out} = {writer(sigma).forward(sigma, self.ns, ['s'])}")
         slope = self.ns.function(sigma.derivatives[0], f"d_{identifier_hint(sigma)}")
         self.forward.append(f"d{out[1:]} = {slope}(s, {out})")
+
+    def step_expression(self, step: ElementaryStep, total: str) -> str:
+        """The expression of a * or + step of a neuron's sum: its row's writer on its
+        operands (the running sum for the earlier + step; a product needs no brackets
+        in a sum, and a sum of sums added left to right needs none either)."""
+        operands = [
+            total if isinstance(x, ElementaryStep) and x.row is add else
+            self.step_expression(x, total) if isinstance(x, ElementaryStep) else
+            self.operand(x)
+            for x in step.operands
+        ]  # fmt: skip
+        return writer(step.row).forward(step.row, self.ns, operands)
 
     # ---- backward ---------------------------------------------------------------------
 
@@ -179,47 +223,67 @@ class StraightProgram:
             self.backward.append(f"if {condition}:")
             self.backward += ["    " + add for add in adds]
 
-    def fused_step(self, v: Value, g: str, parts: FusedParts) -> tuple[str, list[str]]:
-        """The chain rule at a fused neuron: the slope first, then d(s)/d(each parent)."""
+    def fused_step(self, v: Value, g: str, neuron: Neuron) -> tuple[str, list[str]]:
+        """The chain rule at a fused neuron: the slope first, then each step's local
+        derivatives from its row's writer: d(w*x)/dw = x for every weight, then
+        d(w*x)/dx = w for each input that is a Value, then d(b + ...)/db = 1: the order
+        of backward()'s fused step, which decides the order of the adds."""
         n = self.names[v][1:]
         condition, t = f"{g} != 0.0", g
         adds = []
-        if parts.activation == "relu":  # d/ds relu(s) = 1 if s > 0; off passes nothing back
+        sigma = neuron.sigma
+        if sigma is not None and sigma.name == "relu":  # off passes nothing back
             condition += f" and {self.names[v]}"  # relu(s) is 0.0 exactly when it is off
-        elif parts.activation is not None:  # times the slope, kept by the forward pass
+        elif sigma is not None:  # times the slope, kept by the forward pass
             condition += f" and d{n} is not None"
             t = f"t{n}"
             adds.append(f"{t} = {g} * d{n}")
-        # d(s)/dw_i = x_i for every weight, then d(s)/dx_i = w_i for each input that is a
-        # Value, in backward()'s order. An input from a relu that is off is 0.0: it adds
-        # 0 * t to its weight's gradient, which changes no gradient when t is finite
-        # (but a -0.0 to 0.0, and zero_grad() and sums from its 0.0 never make one), and
-        # its own gradient is never used (it passes nothing back). The program skips
-        # both, in one test per input, where backward() does not: a third of the compiled
-        # demo step. Not when t is inf or NaN: then 0 * t is NaN, so the test is
-        # `if x or n`, where n = t - t is 0.0 (false) for a finite t and NaN (true) for
-        # inf or NaN, worked out once per neuron. Only for an input that is not also a
-        # weight of this neuron: then its gradient is added to, and the order counts.
-        later = []
-        nonfinite = f"n{n}"
-        weights = set(parts.weights)
+        # An input from a relu that is off is 0.0: it adds 0 * t to its weight's gradient,
+        # which changes no gradient when t is finite (but a -0.0 to 0.0, and zero_grad()
+        # and sums from its 0.0 never make one), and its own gradient is never used (it
+        # passes nothing back). The program skips both, in one test per input, where
+        # backward() does not: a third of a compiled step of relu layers. Not when t is
+        # inf or NaN: then 0 * t is NaN, so the test is `if x or n`, where n = t - t is
+        # 0.0 (false) for a finite t and NaN (true) for inf or NaN, worked out once per
+        # neuron. Only for an input that is not also a weight of this neuron: then its
+        # gradient is added to, and the order counts.
+        products = [step for step in neuron.steps if step.row is mul]
+        weights = set(neuron.weights)
         skippable = [
-            isinstance(x, Value) and _relu_neuron(x) and x not in weights for x in parts.inputs
+            isinstance(x, Value) and _relu_neuron(x) and x not in weights for x in neuron.inputs
         ]
+        nonfinite = f"n{n}"
         if any(skippable):
             adds.append(f"{nonfinite} = {t} - {t}")
-        for w, x, skip in zip(parts.weights, parts.inputs, skippable):
-            to_weight = f"{self.grad(w)} += {self.operand(x)} * {t}"
+        later = []
+        for step, skip in zip(products, skippable):
+            w, x = step.operands
+            operands = [self.operand(w), self.operand(x)]
+            x_grad = self.grad(x) if isinstance(x, Value) else None
+            to_weight = writer(mul).backward(
+                mul, self.ns, operands, "", t, [self.grad(w), None], ""
+            )
+            to_input = writer(mul).backward(mul, self.ns, operands, "", t, [None, x_grad], "")
             if skip and isinstance(x, Value):
                 adds.append(f"if {self.names[x]} or {nonfinite}:")
-                adds += [f"    {to_weight}", f"    {self.grad(x)} += {self.operand(w)} * {t}"]
+                adds += ["    " + line for line in to_weight + to_input]
             else:
-                adds.append(to_weight)
-                if isinstance(x, Value):
-                    later.append(f"{self.grad(x)} += {self.operand(w)} * {t}")
+                adds += to_weight
+                later += to_input
         adds += later
-        if parts.bias is not None:  # d(s)/dbias = 1
-            adds.append(f"{self.grad(parts.bias)} += {t}")
+        sums = [step for step in neuron.steps if step.row is add]
+        if neuron.bias is not None and sums:  # d(b + ...)/db = 1
+            first = sums[0]
+            adds += writer(add).backward(
+                add,
+                self.ns,
+                [self.operand(neuron.bias), ""],
+                "",
+                t,
+                [self.grad(neuron.bias), None],
+                "",
+            )
+            del first
         return condition, adds
 
 
@@ -238,8 +302,8 @@ def identifier_hint(row: Op) -> str:
 
 def _relu_neuron(v: Value) -> bool:
     """Whether v is a fused neuron with a relu, whose output is 0.0 exactly when it is off."""
-    parts = fused_steps(v)
-    return parts is not None and parts.activation == "relu"
+    rule = v._rule
+    return rule is not None and rule.name == "dot-relu" and rule in fused_rows()
 
 
 def _unpack(names: list[str]) -> str:
