@@ -717,3 +717,16 @@ def test_random_losses_over_a_batch_compile_to_loops_with_backwards_floats(seed)
         model.zero_grad()
         value, (d_arg,) = compiled.value_and_grad(point)
         assert same_bits([value, d_arg, *(p.grad for p in model.parameters())], expected)
+
+
+def test_a_layer_of_many_inputs_is_written_with_the_helpers_and_gives_the_same_floats():
+    X, y = demo_problem(10)
+
+    def loss_of(model):
+        return LOSSES["hinge"]([model(x) for x in X], y) + l2(model.parameters(), 1e-4)
+
+    models = twin_models([2, 40, 3, 1], activation="tanh", seed=5)
+    assert "weighted_sum(b, w, h0)" in trace(lambda: loss_of(models[1])).source
+    losses, ours, theirs = train_both(loss_of, *models, steps=3, lr=0.1)
+    assert all(bits(a) == bits(b) for a, b in losses)
+    assert same_bits([p.data for p in ours], [p.data for p in theirs])

@@ -1,5 +1,6 @@
 """Loops where the graph repeats: the program a person would write for a model
-trained on a batch, or None for a graph whose repeats it does not recognise.
+trained on a batch (Unsupported for a graph whose repeats it does not recognise:
+then micrograd.compiler.straight writes it a line per node).
 
 A training loss is the same few steps for every sample: each layer of the model
 (a run of fused neurons that share their inputs: one `fused_layer` call), then the
@@ -7,8 +8,9 @@ loss's ops on the model's output. The graph, in the order of computation, is a
 list of *units* (a layer, or one node); `find_loops` finds where a block of units
 repeats with the same layers and ops, each iteration's operands in the same places,
 and only plain numbers (the sample's inputs, its label) differing. Such a block
-becomes a loop over the samples; in it, a layer is a loop over its neurons, and a
-neuron a loop over its inputs (`weighted_sum`, one C-level pass). The rest is
+becomes a loop over the samples; in it, a layer is a loop over its neurons, each
+neuron's sum written out (`b + w[0] * a0 + w[1] * a1 + ...`; past 32 inputs, the
+helpers `weighted_sum` and `add_scaled`, which keep the same order). The rest is
 written straight, a unit at a time. The loop's numbers are data (`consts`), not
 source: a batch of the same shape with other numbers runs the same program.
 
@@ -97,7 +99,7 @@ HELPERS = {
 }
 
 
-# The most inputs a layer may have to have its dot products written out (see _unpacked).
+# The most inputs a layer may have to have its dot products written out (see _written_out).
 _WRITTEN_OUT = 32
 # How many periods find_loops tries at each unit (the distances to the next units like it).
 _TRIES = 4
@@ -672,9 +674,8 @@ class LoopProgram:
         lines = [
             f"# layer {i}: {what if sigma is None else f'{sigma.name}({what})'}, neuron by neuron"
         ]
-        unpacked = self._unpacked(u, loop)
-        if unpacked is not None:
-            return lines + self._layer_forward_written_out(u, out, x, unpacked)
+        if self._written_out(u):
+            return lines + self._layer_forward_written_out(u, out, x)
         sums = f"weighted_sum(b, w, {x}) for w, b in zip(W{i}, b{i})"
         if layer.biases is None:
             sums = f"weighted_sum(0.0, w, {x}) for w in W{i}"
@@ -731,9 +732,8 @@ class LoopProgram:
         sigma = layer.sigma
         x = self._operands(u, loop)[0]
         gx = self.value(unit.refs[0], u, grad=True) if unit.refs[0][0] == "u" else None
-        unpacked = self._unpacked(u, loop)
-        if unpacked is not None:
-            return self._layer_backward_written_out(u, name, x, gx, unpacked)
+        if self._written_out(u):
+            return self._layer_backward_written_out(u, name, x, gx)
         lines = [
             f"# backward through layer {i}, its neurons last to first",
             f"for j in range({len(unit.nodes) - 1}, -1, -1):",
@@ -758,12 +758,12 @@ class LoopProgram:
     # as weighted_sum (each * and + an instruction CPython adapts to floats, not a call
     # through map and reduce); the adds are in the same order, so every float is the same.
 
-    def _unpacked(self, u: int, loop: Loop | None) -> bool:
+    def _written_out(self, u: int) -> bool:
         """Whether layer unit u has few enough inputs to write its sums out."""
         layer: Layer = self.units[u].layer  # type: ignore[assignment]
         return len(layer.rows[0]) <= _WRITTEN_OUT
 
-    def _layer_forward_written_out(self, u: int, out: str, x: str, unpacked: bool) -> list[str]:
+    def _layer_forward_written_out(self, u: int, out: str, x: str) -> list[str]:
         layer: Layer = self.units[u].layer  # type: ignore[assignment]
         i, sigma = layer.index, layer.sigma
         columns = len(layer.rows[0])
@@ -788,9 +788,7 @@ class LoopProgram:
             f"    d{out[1:]}.append({slope}(s, y))",
         ]
 
-    def _layer_backward_written_out(
-        self, u: int, name: str, x: str, gx: str | None, unpacked: bool
-    ) -> list[str]:
+    def _layer_backward_written_out(self, u: int, name: str, x: str, gx: str | None) -> list[str]:
         unit = self.units[u]
         layer: Layer = unit.layer  # type: ignore[assignment]
         i, sigma = layer.index, layer.sigma
