@@ -493,7 +493,8 @@ class LoopProgram:
         scalars = [
             f"g{self.name(u)}" for u in straight if u != root and self.units[u].kind != "layer"
         ]
-        backward.append("# backward: the chain rule, from the loss back, in backward()'s order")
+        backward.append("# backward: the chain rule, from the loss back, in backward()'s order;")
+        backward.append("# a node whose gradient is 0 passes nothing back, as in backward()")
         for start in range(0, len(scalars), 16):  # every gradient starts at 0
             backward.append(f"{' = '.join(scalars[start : start + 16])} = 0.0")
         for u in straight:

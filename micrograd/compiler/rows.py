@@ -134,7 +134,7 @@ class RuleWriter(RowWriter):
             d = f"{temp}_{i}"
             lines += [
                 f"{d} = {derivative}({args})",
-                f"if {d} is not None:",
+                f"if {d} is not None:  # None: it passes nothing back",
                 f"    {grad} += {d} * {g}",
             ]
         return lines

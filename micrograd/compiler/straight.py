@@ -120,7 +120,8 @@ class StraightProgram:
             lines.append(f"{_unpack([self.grad(p) for p in leaves])} = grads")
         lines.append("# forward: each node from its operands, in the order of computation")
         lines += self.forward
-        lines.append("# backward: each node passes local derivative x its gradient back")
+        lines.append("# backward: each node passes local derivative x its gradient back;")
+        lines.append("# a node whose gradient is 0 passes nothing back, as in backward()")
         if swept:
             for start in range(0, len(swept), 32):  # every interior gradient starts at 0
                 names = " = ".join(self.grad(v) for v in swept[start : start + 32])
@@ -254,7 +255,7 @@ class StraightProgram:
         ]
         nonfinite = f"n{n}"
         if any(skippable):
-            adds.append(f"{nonfinite} = {t} - {t}")
+            adds.append(f"{nonfinite} = {t} - {t}  # 0.0, or NaN if {t} is inf or NaN")
         later = []
         for step, skip in zip(products, skippable):
             w, x = step.operands
@@ -265,7 +266,7 @@ class StraightProgram:
             )
             to_input = writer(mul).backward(mul, self.ns, operands, "", t, [None, x_grad], "")
             if skip and isinstance(x, Value):
-                adds.append(f"if {self.names[x]} or {nonfinite}:")
+                adds.append(f"if {self.names[x]} or {nonfinite}:  # skips an input that is off")
                 adds += ["    " + line for line in to_weight + to_input]
             else:
                 adds += to_weight
