@@ -7,7 +7,6 @@ parameters against it. `fit` repeats that, records a `History`, and shows progre
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import sys
@@ -166,11 +165,20 @@ def fit(
         total = loss_fn(scores, y_batch)
         return (total + l2(penalised, reg) if reg else total), scores
 
+    def traced(X_batch: Sequence, y_batch: Sequence) -> Callable[[], tuple[Value, list]]:
+        """The loss of one batch as trace() takes it: a function of no arguments, whose
+        name names the compiled program."""
+
+        def loss() -> tuple[Value, list]:
+            return loss_and_scores(X_batch, y_batch)
+
+        return loss
+
     compiled = None
     history = History()
     if compile and batch_size is None:  # one batch: traced once, run at every step
         started = time.perf_counter()
-        compiled = trace(lambda: loss_and_scores(X, y))
+        compiled = trace(traced(X, y))
         history.compile_seconds = time.perf_counter() - started
     stream = _stream(X, y, batch_size, seed, start=optimizer.step_count)
     with _progress(total_steps, progress) as bar:
@@ -180,7 +188,7 @@ def fit(
                 optimizer.lr = positive_number(f"schedule({k})", schedule(k))
             if compile and batch_size is not None:  # this batch's numbers, in its program
                 started = time.perf_counter()
-                compiled = trace(functools.partial(loss_and_scores, X_batch, y_batch))
+                compiled = trace(traced(X_batch, y_batch))
                 if history.compile_seconds is None:
                     history.compile_seconds = time.perf_counter() - started
             if compiled is not None:  # forward and backward in one call of the traced program
