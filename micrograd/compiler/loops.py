@@ -861,8 +861,19 @@ class LoopProgram:
             "# backward, sample by sample, last to first",
             f"for i in range({count} - 1, -1, -1):",
         ]
-        body = [f"{_tuple(self._locals(loop))} = {saved}[i]"]
         exports = {t for (other, t) in self.exported if other is loop}
+        # What reaches an iteration comes through its exported numbers; if none of their
+        # gradients is other than 0 (NaN is), no node of it passes anything back
+        incoming = [
+            f"not any(g{self.export(loop, t)}[i])"
+            if self.units[loop.start + t].kind == "layer"
+            else f"g{self.export(loop, t)}[i] == 0.0"
+            for t in sorted(exports)
+        ]
+        body = []
+        if incoming:
+            body += [f"if {' and '.join(incoming)}:", "    continue  # nothing reaches this sample"]
+        body.append(f"{_tuple(self._locals(loop))} = {saved}[i]")
         for t in range(loop.period):
             unit = self.units[loop.start + t]
             g = f"g{self.name(loop.start + t)}"
