@@ -14,6 +14,7 @@ Karpathy's) first on sys.path, so the two packages never meet.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 Problem = dict[str, Any]  # sizes, X, labels, parameters, reg: see measure.py's demo_problem
@@ -72,7 +73,9 @@ def compiled_step(problem: Problem) -> Step:
     sizes, X, labels, reg = problem["sizes"], problem["X"], problem["labels"], problem["reg"]
     model: Any = MLP(sizes[0], sizes[1:])  # Any: it returns one Value, not a list
     params = _set_parameters(model, problem)
+    started = time.perf_counter()
     compiled = trace(lambda: hinge([model(x) for x in X], labels) + l2(params, reg))
+    compile_seconds = time.perf_counter() - started
 
     def step(k: int) -> float:
         model.zero_grad()
@@ -82,6 +85,8 @@ def compiled_step(problem: Problem) -> Step:
             p.data -= lr * p.grad
         return float(total)
 
+    step.compile_seconds = compile_seconds  # type: ignore[attr-defined]  # run.py prints them
+    step.source_lines = compiled.source.count("\n")  # type: ignore[attr-defined]
     return step
 
 
@@ -115,6 +120,24 @@ def classic_step(problem: Problem, fused: bool | None = None) -> Step:
         return total.data
 
     return step
+
+
+def fit_seconds(problem: Problem, steps: int, compile: bool) -> dict[str, Any]:
+    """The seconds of `fit(..., compile=compile)` for `steps` demo steps (compiling
+    included), and its losses: what a learner waits for."""
+    from micrograd.nn import MLP
+    from micrograd.optim import SGD
+    from micrograd.train import fit
+
+    sizes, X, labels, reg = problem["sizes"], problem["X"], problem["labels"], problem["reg"]
+    model: Any = MLP(sizes[0], sizes[1:])
+    params = _set_parameters(model, problem)
+    optimizer = SGD(params, lr=learning_rate(0))
+    started = time.perf_counter()
+    history = fit(model, X, labels, optimizer=optimizer, steps=steps, reg=reg, schedule=learning_rate,
+                  progress=False, compile=compile)  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "losses": history.loss,
+            "compile_seconds": history.compile_seconds}  # fmt: skip
 
 
 def floor_step(problem: Problem) -> Step:

@@ -60,11 +60,13 @@ class Settings:
     karpathy_deep: int = 10_000  # enough to show its RecursionError, quickly
     at_least: float = 0.5  # seconds a demo run repeats its steps for (from the same start)
     slow_rounds: int = 3  # rounds of ops and deep, whose runs take seconds (unless --rounds)
+    fit_steps: int = 100  # steps of the demo's fit, with and without compile=True
 
 
 QUICK = Settings(
-    rounds=1, steps=2, karpathy_steps=1, ops=2000, memory=2000, deep=20_000, at_least=0.0
-)
+    rounds=1, steps=2, karpathy_steps=1, ops=2000, memory=2000, deep=20_000, at_least=0.0,
+    fit_steps=2,
+)  # fmt: skip
 
 
 @dataclass
@@ -165,6 +167,16 @@ def demo(settings: Settings, peers: Peers) -> None:
             return lambda: measure(args)
 
         results = _rounds(settings.rounds, {c.label: run(c) for c in rows})
+        fits: dict[str, list[Any]] = {}
+        if any(c.step == "compiled" for c in rows):  # what a learner waits for: fit, end to end
+            print(f"  fit, {settings.fit_steps} steps, each way ...", file=sys.stderr, flush=True)
+            fits = _rounds(
+                settings.rounds,
+                {
+                    way: (lambda way=way: measure(["fit", problem, str(settings.fit_steps), way]))
+                    for way in ("value", "compiled")
+                },
+            )
 
     def per_step(label: str, steps: int) -> list[float]:
         """Each round's time per step: the median over its repeats of the mean over
@@ -201,6 +213,8 @@ def demo(settings: Settings, peers: Peers) -> None:
             f"{median(shares):>13.0%}"
         )
     _losses(results, rows, few, settings.steps)
+    if "micrograd, compiled" in results:
+        _compiled(results, fits, settings.fit_steps)
     if THEIRS in results:
         _where_the_speed_comes_from(results, few, per_step)
 
@@ -251,6 +265,29 @@ def _losses(results: dict[str, list[Any]], rows: list[Contender], few: int, step
         value = results[VALUE][0]["repeats"][0]["losses"]
         same = all(r["losses"] == value for r in _repeats(results, "micrograd, compiled"))
         print(f"  the compiled step's losses are the Value path's, bit for bit: {same}")
+
+
+def _compiled(results: dict[str, list[Any]], fits: dict[str, list[Any]], steps: int) -> None:
+    """What compiling costs and buys: tracing and compiling the demo's loss, the length of
+    the program, and fit end to end with and without compile=True."""
+    repeats = _repeats(results, "micrograd, compiled")
+    seconds = [r["compile_seconds"] for r in repeats if "compile_seconds" in r]
+    lines = {r["source_lines"] for r in repeats if "source_lines" in r}
+    if seconds:
+        print(
+            f"  tracing and compiling the demo's loss: {milliseconds(median(seconds))} ms "
+            f"({milliseconds(min(seconds))}-{milliseconds(max(seconds))}); its source: "
+            f"{', '.join(map(str, sorted(lines)))} lines"
+        )
+    if fits:
+        plain = [run["seconds"] for run in fits["value"]]
+        fast = [run["seconds"] for run in fits["compiled"]]
+        same = all(run["losses"] == fits["value"][0]["losses"] for run in fits["compiled"])
+        print(
+            f"  fit, {_steps(steps)}: Value path {median(plain):.3f} s, compile=True "
+            f"{median(fast):.3f} s, compiling included ({times(median(fast) / median(plain))} "
+            f"the Value path's time; the same losses: {same})"
+        )
 
 
 def _where_the_speed_comes_from(

@@ -84,8 +84,14 @@ def demo(
             losses.append(step(k))
             seconds.append(time.perf_counter() - start)
         gc.callbacks.remove(clock)
+        compiled = {  # the compiled step's trace: its seconds and the lines it wrote
+            key: getattr(step, key)
+            for key in ("compile_seconds", "source_lines")
+            if hasattr(step, key)
+        }
         repeats.append(
             {
+                **compiled,
                 "seconds": seconds,
                 "losses": losses,
                 "gc_seconds": clock.seconds,
@@ -151,7 +157,7 @@ def deep(n: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workload", choices=["demo", "ops", "memory", "deep"])
+    parser.add_argument("workload", choices=["demo", "fit", "ops", "memory", "deep"])
     parser.add_argument("args", nargs="+")
     parser.add_argument("--micrograd", help="the folder that holds the micrograd to measure")
     parser.add_argument("--fused", choices=["yes", "no"])
@@ -164,7 +170,14 @@ def main(argv: list[str] | None = None) -> int:
         _import_micrograd_from(a.micrograd)
     if a.gc == "off":
         gc.disable()
-    if a.workload == "demo":
+    if a.workload == "fit":
+        import demo_steps  # beside this file
+
+        problem_file, steps, compiled = a.args
+        with open(problem_file, encoding="utf-8") as file:
+            problem = json.load(file)
+        result = demo_steps.fit_seconds(problem, int(steps), compiled == "compiled")
+    elif a.workload == "demo":
         step_name, problem_file, steps = a.args
         fused = None if a.fused is None else a.fused == "yes"
         result = demo(step_name, problem_file, int(steps), fused, a.at_least)

@@ -404,9 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument(
         "--compile",
         action="store_true",
-        help="trace the loss once and train with the Python it compiles to (micrograd.compiler): "
-        "the same numbers; tracing takes a second or so, so it is faster only from a couple "
-        "of hundred steps on; full batch only",
+        help="train with the Python the loss compiles to (micrograd.compiler): the same "
+        "numbers; with the full batch, traced once and several times faster per step; with "
+        "--batch-size, each batch is traced and runs the program compiled for its shape",
     )
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -414,11 +414,6 @@ def main(argv: list[str] | None = None) -> int:
         d.error(
             f"argument --batch-size: {args.batch_size} is more than the {TRAINING_POINTS} "
             f"training points; give at most {TRAINING_POINTS}, or leave it out for the full batch"
-        )
-    if args.compile and args.batch_size is not None:
-        d.error(
-            "argument --compile: a compiled program trains on the one batch it was traced "
-            "on; leave out --batch-size (full batch) to compile"
         )
     return {"demo": demo}[args.command](args)
 

@@ -595,11 +595,13 @@ def test_compile_trains_the_same_model_and_says_how_long_tracing_took(
     assert (tmp_path / "compiled" / "model.json").read_bytes() == plain
 
 
-def test_compile_with_mini_batches_is_a_usage_error(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_:
-        demo(tmp_path, "--compile", "--batch-size", "10")
-    assert exit_.value.code == 2
-    assert "--compile" in capsys.readouterr().err
+def test_compile_with_mini_batches_trains_the_same_model(tmp_path, capsys, monkeypatch):
+    hide(monkeypatch, *NO_PLOTS)
+    assert demo(tmp_path / "plain", "--steps", "3", "--batch-size", "30") == 0
+    assert demo(tmp_path / "compiled", "--steps", "3", "--batch-size", "30", "--compile") == 0
+    assert "batches of 30, compiled" in capsys.readouterr().out
+    plain = (tmp_path / "plain" / "model.json").read_bytes()
+    assert (tmp_path / "compiled" / "model.json").read_bytes() == plain
 
 
 def test_the_graph_drawing_shows_one_clean_backward_pass_not_gradients_left_from_training(
