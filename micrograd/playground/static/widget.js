@@ -1,0 +1,34 @@
+
+// ---- the Jupyter widget's host (anywidget): appended to playground.js to make the widget's
+// one module (micrograd/playground/widget.py). Calls go to the kernel as custom messages
+// {id, method, params}; the kernel's Session answers {id, json}, or {id, error}.
+export default {
+  render({ model, el }) {
+    const waiting = new Map();
+    let calls = 0;
+    const listener = (message) => {
+      if (!message || !waiting.has(message.id)) return;
+      const { resolve, reject } = waiting.get(message.id);
+      waiting.delete(message.id);
+      if (message.error !== undefined) return reject(new Error(`micrograd failed: ${message.error}`));
+      const answer = JSON.parse(message.json);
+      if (answer && typeof answer === "object" && "error" in answer) reject(new Error(answer.error));
+      else resolve(answer);
+    };
+    model.on("msg:custom", listener);
+    const host = {
+      call(method, params) {
+        const id = ++calls;
+        return new Promise((resolve, reject) => {
+          waiting.set(id, { resolve, reject });
+          model.send({ id, method, params });
+        });
+      },
+    };
+    const api = mount(el, host);
+    return () => {
+      api.pause();
+      model.off("msg:custom", listener);
+    };
+  },
+};
