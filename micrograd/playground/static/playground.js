@@ -16,8 +16,8 @@ const CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
 const POSITIVE = [33, 102, 172];
 const NEGATIVE = [178, 24, 43];
 const HIGHLIGHT = "#c026d3"; // the outline of the current node in micrograd's drawings
-const FRAME_SECONDS = 0.15; // each round of training while playing, then the numbers move
-const PICTURE_SECONDS = 0.4; // and the heatmaps at most this often: they cost a few steps' time
+const FRAME_SECONDS = 0.25; // each round of training while playing, then the numbers move
+const PICTURE_SECONDS = 0.5; // and the heatmaps at most this often: they cost a few steps' time
 
 const DATASETS = ["moons", "circles", "spirals", "blobs", "xor"];
 const ACTIVATIONS = ["relu", "tanh", "sigmoid"];
@@ -92,7 +92,7 @@ export function mount(root, host, options = {}) {
   const stepText = element("span", { class: "mg-step", text: "step 0" });
   const readout = element("span", { class: "mg-readout" });
   const playButton = element("button", { class: "mg-play", title: "train (space)", text: "▶ play" });
-  const stepButton = element("button", { title: "one step", text: "⏭ step" });
+  const stepButton = element("button", { title: "one step of training", text: "+1 step" });
   const resetButton = element("button", { title: "start again from step 0", text: "⟲ reset" });
   const toolbar = element(
     "div", { class: "mg-toolbar" },
@@ -156,13 +156,17 @@ export function mount(root, host, options = {}) {
   const graphSlider = element("input", { type: "range", min: "0", max: "0", value: "0" });
   const graphPrev = element("button", { text: "◀ prev", title: "the step before" });
   const graphNext = element("button", { text: "next ▶", title: "the next step of backward()" });
-  const graphLast = element("button", { text: "⏭ all", title: "the whole backward pass" });
+  const graphLast = element("button", { text: "last", title: "the whole backward pass done" });
+  const graphZoom = element("select", { title: "the drawing's size" });
+  for (const percent of [25, 50, 75, 100]) graphZoom.append(element("option", { value: String(percent / 100), text: `${percent}%` }));
+  graphZoom.value = "0.5";
+  graphZoom.addEventListener("change", () => zoomGraph());
   const graphPicture = element("div", { class: "mg-graph-picture" });
   const graphPanel = element(
     "section", { class: "mg-graph" },
     element("h3", { text: "Backprop, node by node" }),
     element("div", { class: "mg-hint", text: "the chosen point's loss, drawn by micrograd's draw_dot and stepped as step_through does, with the current weights" }),
-    element("div", { class: "mg-graph-controls" }, graphPrev, graphSlider, graphNext, graphLast, graphCounter),
+    element("div", { class: "mg-graph-controls" }, graphPrev, graphSlider, graphNext, graphLast, graphCounter, element("span", { text: "zoom" }), graphZoom),
     graphCaption,
     graphPicture,
   );
@@ -398,10 +402,11 @@ export function mount(root, host, options = {}) {
     const pictures = view.pictures;
     if (pictures) {
       const size = pictures.grid;
+      const [x0, x1, y0, y1] = state.data.extent; // the inputs are the plane's x and y
       const inputs = [[], []];
       for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) {
-        inputs[0].push((c + 0.5) / size - 0.5);
-        inputs[1].push(0.5 - (r + 0.5) / size);
+        inputs[0].push(x0 + ((x1 - x0) * (c + 0.5)) / size);
+        inputs[1].push(y1 - ((y1 - y0) * (r + 0.5)) / size);
       }
       const heat = (values, canvas) => {
         let most = 0;
@@ -585,12 +590,31 @@ export function mount(root, host, options = {}) {
       picture = await host.renderGraph(frame.dot, frame.engine);
     }
     graphPicture.replaceChildren(picture);
+    zoomGraph();
     // bring the current node (outlined in HIGHLIGHT) into view
     const current = [...graphPicture.querySelectorAll("[stroke]")].find(
       (node) => node.getAttribute("stroke").toLowerCase() === HIGHLIGHT,
     );
-    if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest", inline: "center" });
+    if (current) { // scroll the drawing's box only, not the page
+      const box = graphPicture.getBoundingClientRect();
+      const node = current.getBoundingClientRect();
+      graphPicture.scrollLeft += node.left + node.width / 2 - (box.left + box.width / 2);
+      graphPicture.scrollTop += node.top + node.height / 2 - (box.top + box.height / 2);
+    }
     return frame;
+  }
+  // Draw the graph at the chosen size: its SVG's own width and height, scaled.
+  function zoomGraph() {
+    const svg = graphPicture.querySelector("svg");
+    if (!svg) return;
+    if (!svg.dataset.width) {
+      const box = svg.viewBox && svg.viewBox.baseVal;
+      svg.dataset.width = box && box.width ? box.width : parseFloat(svg.getAttribute("width"));
+      svg.dataset.height = box && box.height ? box.height : parseFloat(svg.getAttribute("height"));
+    }
+    const scale = Number(graphZoom.value);
+    svg.setAttribute("width", `${svg.dataset.width * scale}pt`);
+    svg.setAttribute("height", `${svg.dataset.height * scale}pt`);
   }
   const go = (index) => showFrame(index).catch((error) => say(error.message));
   graphPrev.addEventListener("click", () => go(Math.max(0, view.frame.index - 1)));
@@ -601,7 +625,7 @@ export function mount(root, host, options = {}) {
   // ---- training ------------------------------------------------------------------------------
   function setPlaying(on) {
     view.playing = on;
-    playButton.textContent = on ? "⏸ pause" : "▶ play";
+    playButton.textContent = on ? "■ pause" : "▶ play";
     if (on) loop();
   }
 
