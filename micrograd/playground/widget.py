@@ -30,7 +30,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 class Playground(anywidget.AnyWidget):
-    """The playground in a notebook; `session` is its kernel (train it from Python too)."""
+    """The playground in a notebook; `session` is its kernel, and `train(n)` trains from Python."""
 
     # one module: the front-end, then the widget's host, which calls its `mount`
     _esm = (STATIC / "playground.js").read_text(encoding="utf-8") + (
@@ -45,6 +45,12 @@ class Playground(anywidget.AnyWidget):
         # drawings come back as SVG, rendered here by micrograd's renderer
         self.session = Session(settings, render=True)
         self.on_msg(self._answer)
+
+    def train(self, steps: int) -> dict[str, Any]:
+        """Train `steps` steps from Python; the playground shows the new state. Returns it."""
+        state = self.session.train(steps)
+        self.send({"show": json.dumps(state, allow_nan=False)})
+        return state
 
     def _answer(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Run one call of the front-end on the session and send back its answer."""

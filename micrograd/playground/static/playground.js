@@ -686,6 +686,7 @@ export function mount(root, host, options = {}) {
     frame: (index) => showFrame(index),
     onState: (listener) => listeners.push(listener),
     full: () => view.state,
+    show: (state) => { view.curves = null; apply(state); }, // a state the host trained
     say,
   };
   api.ready = ready.then(() => api);
