@@ -109,7 +109,8 @@ class Page:
 @pytest.fixture(scope="module")
 def page(browser: Any, address: str) -> Iterator[Page]:
     opened = Page(browser, address)
-    print(f"\nplayground ready {opened.seconds_to_ready:.1f} s after loading")
+    parts = opened.run("return p.startup")
+    print(f"\nplayground ready {opened.seconds_to_ready:.1f} s after loading; in the worker: {parts}")
     yield opened
     opened.page.close()
 

@@ -11,7 +11,7 @@ const loaded = new Promise((resolve, reject) => { started = { resolve, reject };
 
 worker.onmessage = (event) => {
   const data = event.data;
-  if ("ready" in data) return started.resolve(data.ready);
+  if ("ready" in data) return started.resolve(data);
   if ("failed" in data) return started.reject(new Error(`micrograd did not start: ${data.failed}`));
   const { resolve, reject } = waiting.get(data.id);
   waiting.delete(data.id);
@@ -69,8 +69,9 @@ api.onState((state) => {
 });
 api.ready = (async () => {
   let seconds;
+  let parts;
   try {
-    seconds = await loaded;
+    ({ ready: seconds, seconds: parts } = await loaded);
   } catch (error) {
     status.textContent = error.message;
     throw error;
@@ -85,8 +86,9 @@ api.ready = (async () => {
       api.say(`the settings in the URL were refused: ${error.message}`);
     }
   }
-  api.startup = seconds;
-  status.textContent = `micrograd ${seconds.toFixed(1)} s to start, in your browser (Pyodide)`;
+  api.startup = { seconds, parts };
+  const each = Object.entries(parts).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(", ");
+  status.textContent = `micrograd runs in your browser: ready in ${seconds.toFixed(1)} s (${each})`;
   return api;
 })();
 api.url = () => location.href;

@@ -263,15 +263,17 @@ export function mount(root, host, options = {}) {
   }
 
   // ---- the network diagram: units as heatmaps, weights as lines ---------------------------
-  const UNIT = 30;
+  const UNIT = 32;
   const PITCH = 40;
-  const COLUMN = 120;
+  let COLUMN = 120; // set to fill the panel's width by buildNetwork
   let units = []; // units[layer][i] = {canvas, note}, layer 0 the inputs
   let lines = []; // lines[layer][j][i]: from unit i of column `layer` to neuron j of the next
   let networkSvg;
 
   function buildNetwork(sizes) {
     network.replaceChildren();
+    const room = network.parentElement.clientWidth || 600;
+    COLUMN = Math.max(90, Math.min(220, (room - UNIT - 80) / (sizes.length - 1)));
     const tallest = Math.max(...sizes);
     const width = COLUMN * (sizes.length - 1) + UNIT + 70;
     const height = PITCH * tallest + 24;
