@@ -110,7 +110,9 @@ class Page:
 def page(browser: Any, address: str) -> Iterator[Page]:
     opened = Page(browser, address)
     parts = opened.run("return p.startup")
-    print(f"\nplayground ready {opened.seconds_to_ready:.1f} s after loading; in the worker: {parts}")
+    print(
+        f"\nplayground ready {opened.seconds_to_ready:.1f} s after loading; in the worker: {parts}"
+    )
     yield opened
     opened.page.close()
 
@@ -246,8 +248,48 @@ def test_a_run_that_diverges_says_so_and_names_the_learning_rate(fresh: Page) ->
     assert "diverged" in fresh.page.locator(".mg-message").inner_text()
 
 
+# The widget's front-end in a browser: its one module (playground.js + widget.js), rendered
+# as anywidget renders it, with a model whose messages go to the page's micrograd instead
+# of a kernel's (the kernel's side is tests/test_playground.py's).
+RENDER_WIDGET = """async (esm) => {
+  const host = window.playground.host;
+  const url = URL.createObjectURL(new Blob([esm], { type: "text/javascript" }));
+  const widget = (await import(url)).default;
+  const listeners = [];
+  const tell = (message) => listeners.forEach((listener) => listener(message));
+  const model = {
+    on: (name, listener) => listeners.push(listener),
+    off: () => {},
+    send: ({ id, method, params }) => host.call(method, params).then(
+      (answer) => tell({ id, json: JSON.stringify(answer) }),
+      (error) => tell({ id, json: JSON.stringify({ error: error.message }) }),
+    ),
+  };
+  const el = document.createElement("div");
+  el.id = "widget";
+  document.body.append(el);
+  widget.render({ model, el });
+}"""
+
+
+def test_the_widgets_front_end_renders_and_trains_through_its_model(fresh: Page) -> None:
+    pytest.importorskip("anywidget")
+    from micrograd.playground import Playground
+
+    fresh.page.evaluate(RENDER_WIDGET, Playground._esm)
+    widget = fresh.page.locator("#widget")
+    widget.locator(".mg-plane").wait_for()
+    widget.get_by_text("+1 step").click()
+    fresh.page.wait_for_function(
+        "document.querySelector('#widget .mg-step').textContent === 'step 1'"
+    )
+    assert widget.locator(".mg-unit").count() == 2 + 16 + 16 + 1
+    fresh.page.evaluate("document.querySelector('#widget').remove()")
+
+
 def test_no_request_leaves_localhost(page: Page, address: str) -> None:
     assert page.requests, "the page made no request at all"
-    outside = [url for url in page.requests if not url.startswith(address)]
+    local = (address, "blob:" + address.rstrip("/"), "data:")
+    outside = [url for url in page.requests if not url.startswith(local)]
     assert outside == []
     assert page.errors == []

@@ -92,4 +92,5 @@ api.ready = (async () => {
   return api;
 })();
 api.url = () => location.href;
+api.host = host; // micrograd in the worker: host.call(method, params), as the front-end calls it
 window.playground = api;
