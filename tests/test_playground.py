@@ -240,3 +240,23 @@ def test_the_widget_ships_the_pages_front_end_as_one_module():
     assert "export function mount" in Playground._esm
     assert "export default" in Playground._esm
     assert "import " not in Playground._esm.replace("import.meta", "")  # nothing to fetch
+
+
+def test_a_session_trains_a_model_and_data_of_ones_own_and_resets_to_its_weights():
+    X = [[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+    y = [0, 0, 1, 1]
+    model = MLP(2, [4, 1], activation="tanh", rng=random.Random(0))
+    start = model.state_dict()
+    session = Session({"lr": 0.1}, model=model, data=(X, y))
+    assert session.model is model
+    assert session.settings.hidden == [4] and session.settings.activation == "tanh"
+    state = session.train(3)
+    assert state["data"]["own"] and len(state["data"]["train"]) == 4
+    assert model.state_dict() != start
+    session.reset()
+    assert model.state_dict() == start
+
+
+def test_a_model_of_ones_own_must_fit_the_datas_classes():
+    with pytest.raises(ValueError, match="model has 1 outputs; the data's 3 classes need 3"):
+        Session(model=MLP(2, [1]), data=([[0, 0], [1, 1], [2, 2]], [0, 1, 2]))

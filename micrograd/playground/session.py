@@ -208,12 +208,6 @@ def check_settings(raw: Mapping[str, Any], base: Settings | None = None) -> Sett
             f"training and validation points: at most {MAX_POINTS} in all, "
             f"got {s.points} + {s.validation}"
         )
-    for i, (_, _, label) in enumerate(s.added):
-        if not 0 <= label < CLASSES[s.dataset]:
-            raise ValueError(
-                f"added point {i} is of class {label:g}; {s.dataset} has classes "
-                f"0 to {CLASSES[s.dataset] - 1}"
-            )
     return s
 
 
@@ -265,13 +259,41 @@ class Session:
         "frame",
     )
 
-    def __init__(self, settings: Mapping[str, Any] | None = None, render: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        render: bool = False,
+        model: MLP | None = None,
+        data: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None,
+    ) -> None:
         """A session with `settings` (see Settings; the defaults are micrograd's demo).
 
-        render=True: graph frames come back as SVG, rendered in Python by micrograd's
-        renderer (the Jupyter widget); else as DOT text, which the page renders itself.
+        - render=True: graph frames come back as SVG, rendered in Python by micrograd's
+          renderer (the Jupyter widget); else as DOT text, which the page renders itself.
+        - model: an MLP of one's own with 2 inputs (and 1 output for 2 classes, k for k),
+          trained from the weights it has now; reset() puts those back. Its layers replace
+          the settings' hidden layers and activation.
+        - data: (X, y) of one's own instead of a generated set: 2-D points and their
+          classes 0, 1, ...; the settings' `validation` points of them are held out.
         """
         self.render = render
+        self.own_data = None if data is None else _own_data(data)
+        self.own_model = model
+        self._own_start = None
+        if model is not None:
+            config = model.config() if isinstance(model, MLP) else None
+            if config is None or config["nin"] != 2:
+                raise TypeError(
+                    f"model must be an MLP with 2 inputs (a point's x and y), got {excerpt(model)}"
+                )
+            self._own_start = model.state_dict()
+            settings = {
+                **(settings or {}),
+                "hidden": config["nouts"][:-1],
+                "activation": config["activation"],
+            }
+        if self.own_data is not None:
+            settings = {"validation": 0, **(settings or {}), "points": len(self.own_data[0])}
         self.settings = check_settings(settings or {})
         self.point: int | None = None  # the training point whose pass is shown
         self._frames: Any = None  # its step_through, made for step `_frames_step`
@@ -283,8 +305,22 @@ class Session:
     def reset(self) -> dict[str, Any]:
         """Back to step 0: the data, the model's first weights (with the edits), a new optimizer."""
         s = self.settings
-        self.classes = CLASSES[s.dataset]
-        X, y = DATASETS[s.dataset](s.points + s.validation, s.noise, s.seed)
+        if self.own_data is not None:
+            X, y = self.own_data
+            self.classes = max(2, max(y) + 1)
+            if s.validation >= len(X):
+                raise ValueError(
+                    f"validation points must be fewer than your {len(X)} points, got {s.validation}"
+                )
+        else:
+            self.classes = CLASSES[s.dataset]
+            X, y = DATASETS[s.dataset](s.points + s.validation, s.noise, s.seed)
+        for i, (_, _, label) in enumerate(s.added):
+            if not 0 <= label < self.classes:
+                raise ValueError(
+                    f"added point {i} is of class {label:g}; the data has classes "
+                    f"0 to {self.classes - 1}"
+                )
         if s.validation:
             X, X_val, y, y_val = train_test_split(X, y, test_size=s.validation, seed=s.seed)
         else:
@@ -293,9 +329,24 @@ class Session:
         self.validation_rows = (X_val, y_val)
         self.extent = _extent(X + X_val)
         outputs = 1 if self.classes == 2 else self.classes
-        self.model = MLP(
-            2, [*s.hidden, outputs], activation=s.activation, rng=random.Random(s.seed)
-        )
+        own = self.own_model
+        if (
+            own is not None
+            and self._own_start is not None
+            and own.config() == {**own.config(), "nouts": [*s.hidden, outputs]}
+            and own.config()["activation"] == s.activation
+        ):
+            own.load_state_dict(self._own_start)  # its weights from the start
+            self.model = own
+        elif own is not None and own.config()["nouts"][-1] != outputs:
+            raise ValueError(
+                f"model has {own.config()['nouts'][-1]} outputs; the data's {self.classes} "
+                f"classes need {outputs}"
+            )
+        else:  # micrograd's demo's way: the first weights drawn from the seed
+            self.model = MLP(
+                2, [*s.hidden, outputs], activation=s.activation, rng=random.Random(s.seed)
+            )
         self._apply_edits(s.edits)
         self.optimizer = _optimizer(s.optimizer, self.model, s.lr)
         self.schedule = _schedule(s.schedule, s.lr, s.decay_steps)
@@ -571,6 +622,7 @@ class Session:
             "message": self.message,
             "diverged": self.diverged,
             "data": {
+                "own": self.own_data is not None,
                 "train": [[*x, c] for x, c in zip(X, classes)],
                 "validation": [[*x, c] for x, c in zip(X_val, y_val)],
                 "extent": self.extent,
@@ -622,6 +674,23 @@ class Session:
             self.model, [x for _ in ys for x in xs], [y for y in ys for _ in xs]
         )
         return {"grid": GRID, "units": [_round(layer) for layer in outputs]}
+
+
+def _own_data(data: object) -> tuple[list[list[float]], list[int]]:
+    """(X, y) of one's own, checked: 2-D points of finite numbers, classes 0, 1, ..."""
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise TypeError(f"data must be a pair (X, y), got {excerpt(data)}")
+    X, y = data
+    if len(X) != len(y):
+        raise ValueError(f"data: X and y must have the same length, got {len(X)} and {len(y)}")
+    if len(X) < 2:
+        raise ValueError(f"data needs at least 2 points, got {len(X)}")
+    points = []
+    for i, point in enumerate(X):
+        if len(point) != 2:
+            raise ValueError(f"data: X[{i}] must be a point [x, y], got {excerpt(point)}")
+        points.append([finite_number(f"X[{i}][{j}]", c) for j, c in enumerate(point)])
+    return points, [int_at_least(f"y[{i}]", c, 0) for i, c in enumerate(y)]
 
 
 def _unit_outputs(model: MLP, xs: list[float], ys: list[float]) -> list[list[list[float]]]:

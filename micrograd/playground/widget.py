@@ -12,6 +12,7 @@ JupyterLab, Notebook, VS Code and Colab alike. The front-end is the page's own
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ except ImportError:
         'the playground widget needs anywidget: pip install "micrograd[playground]"'
     ) from None
 
+from micrograd.nn import MLP
 from micrograd.playground.session import Session
 
 __all__ = ["Playground"]
@@ -38,12 +40,20 @@ class Playground(anywidget.AnyWidget):
     ).read_text(encoding="utf-8")
     _css = (STATIC / "playground.css").read_text(encoding="utf-8")
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(
+        self,
+        model: MLP | None = None,
+        data: tuple[Sequence[Sequence[float]], Sequence[int]] | None = None,
+        **settings: Any,
+    ) -> None:
         """A playground with these settings (micrograd.playground.session.Settings' names;
-        the defaults are micrograd's demo). A bad one raises ValueError or TypeError."""
+        the defaults are micrograd's demo); a bad one raises ValueError or TypeError.
+
+        `model` (an MLP with 2 inputs) and `data` ((X, y): 2-D points and their classes)
+        are one's own, used instead of the settings' (see Session)."""
         super().__init__()
         # drawings come back as SVG, rendered here by micrograd's renderer
-        self.session = Session(settings, render=True)
+        self.session = Session(settings, render=True, model=model, data=data)
         self.on_msg(self._answer)
 
     def train(self, steps: int) -> dict[str, Any]:

@@ -225,6 +225,7 @@ export function mount(root, host, options = {}) {
       buildNetwork(state.model.sizes);
     }
     if (!previous || previous.classes !== state.classes) buildClassPicker(state.classes);
+    for (const name of ["dataset", "noise", "points", "seed"]) inputs[name].disabled = state.data.own;
     if (state.message) say(state.message.text, state.message.kind);
     else if (previous && previous.message) say("");
     if (state.diverged) setPlaying(false);
