@@ -260,3 +260,13 @@ def test_a_session_trains_a_model_and_data_of_ones_own_and_resets_to_its_weights
 def test_a_model_of_ones_own_must_fit_the_datas_classes():
     with pytest.raises(ValueError, match="model has 1 outputs; the data's 3 classes need 3"):
         Session(model=MLP(2, [1]), data=([[0, 0], [1, 1], [2, 2]], [0, 1, 2]))
+
+
+def test_the_curves_of_another_run_come_whole():
+    session = Session()
+    session.train(4)
+    run = session.run
+    session.reset()
+    session.train(2)
+    assert call(session, "state", since=1, run=run)["curves"]["since"] == 0
+    assert len(call(session, "state", since=1, run=session.run)["curves"]["loss"]) == 1

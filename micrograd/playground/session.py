@@ -352,6 +352,7 @@ class Session:
         self.schedule = _schedule(s.schedule, s.lr, s.decay_steps)
         self.loss: Loss = hinge if self.classes == 2 else cross_entropy
         self.history = History()
+        self.run = getattr(self, "run", 0) + 1  # which run the curves are of: one per reset
         self.message: dict[str, str] | None = None
         self.diverged = False
         self._frames = None
@@ -413,7 +414,12 @@ class Session:
             raise
 
     def train(
-        self, steps: int = 1, seconds: float | None = None, since: int = 0, pictures: bool = True
+        self,
+        steps: int = 1,
+        seconds: float | None = None,
+        since: int = 0,
+        pictures: bool = True,
+        run: int | None = None,
     ) -> dict[str, Any]:
         """Train `steps` steps of micrograd's `fit` (or fewer, if `seconds` run out first).
 
@@ -424,7 +430,7 @@ class Session:
         """
         steps = _integer("steps", steps, 1)
         if self.diverged:
-            return self.state(since, pictures)
+            return self.state(since, pictures, run)
         s = self.settings
         X, classes = self.rows()
         if not X:
@@ -479,7 +485,7 @@ class Session:
                     "text": f"training diverged: the loss went from {losses[0]:.4g} to "
                     f"{losses[-1]:.4g}; {smaller_lr(s.lr)}",
                 }
-        return self.state(since, pictures)
+        return self.state(since, pictures, run)
 
     @property
     def step(self) -> int:
@@ -590,19 +596,25 @@ class Session:
 
     # ---- the state the page draws -------------------------------------------------------
 
-    def state(self, since: int = 0, pictures: bool = True) -> dict[str, Any]:
+    def state(
+        self, since: int = 0, pictures: bool = True, run: int | None = None
+    ) -> dict[str, Any]:
         """Everything the page shows, as JSON-ready data.
 
-        `since`: the curves from that step on (the page keeps the earlier ones).
+        `since`: the curves from that step on (the page keeps the earlier ones) if they are
+        of `run` (the `run` of an earlier state); of another run, or past the end, all of them.
         `pictures`: include the heatmaps (each unit's output over the plane, plain floats
         from the current weights), which cost more than a step or two to compute.
         """
         since = _integer("since", since, 0)
         h = self.history
+        if (run is not None and run != self.run) or since > len(h.loss):
+            since = 0
         X, classes = self.rows()
         X_val, y_val = self.validation_rows
         state: dict[str, Any] = {
             "step": self.step,
+            "run": self.run,
             "settings": asdict(self.settings),
             "defaults": default_settings(),
             "classes": self.classes,

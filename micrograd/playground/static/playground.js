@@ -627,34 +627,48 @@ export function mount(root, host, options = {}) {
 
   // ---- training ------------------------------------------------------------------------------
   function setPlaying(on) {
+    const was = view.playing;
     view.playing = on;
     playButton.textContent = on ? "■ pause" : "▶ play";
-    if (on) loop();
+    if (on && !was) loop();
   }
 
+  // While playing, the worker trains the next round while this thread draws the last one.
   async function loop() {
     let drawn = 0;
+    let since = view.curves.loss.length;
+    let run = view.state.run;
+    const round = () => {
+      const pictures = performance.now() - drawn >= 1000 * PICTURE_SECONDS;
+      if (pictures) drawn = performance.now();
+      return call("train", { steps: 100000, seconds: FRAME_SECONDS, since, pictures, run });
+    };
+    let next = round();
     while (view.playing) {
+      let state;
       try {
-        const pictures = performance.now() - drawn >= 1000 * PICTURE_SECONDS;
-        const state = await call("train", {
-          steps: 100000, seconds: FRAME_SECONDS, since: view.curves.loss.length, pictures,
-        });
-        if (pictures) drawn = performance.now();
-        apply(state);
+        state = await next;
       } catch (error) {
         say(error.message);
         setPlaying(false);
+        break;
       }
-      if (view.frame && !graphPanel.hidden) await showFrame(view.frame.index).catch(() => {});
+      since = state.curves.since + state.curves.loss.length;
+      run = state.run;
+      if (view.playing && !state.diverged) next = round();
+      apply(state);
     }
+    // the backprop drawing is of the weights at a step: drawn again once training stops
+    if (view.frame && !graphPanel.hidden) await showFrame(view.frame.index).catch(() => {});
   }
 
   async function train(steps) {
     let state = view.state;
     for (let done = 0; done < steps && !state.diverged; ) {
       const chunk = Math.min(steps - done, 50); // the pictures move while a long run trains
-      state = apply(await call("train", { steps: chunk, since: view.curves.loss.length, pictures: done + chunk >= steps }));
+      state = apply(await call("train", {
+        steps: chunk, since: view.curves.loss.length, run: view.state.run, pictures: done + chunk >= steps,
+      }));
       done += chunk;
     }
     return state;
