@@ -270,3 +270,23 @@ def test_the_curves_of_another_run_come_whole():
     session.train(2)
     assert call(session, "state", since=1, run=run)["curves"]["since"] == 0
     assert len(call(session, "state", since=1, run=session.run)["curves"]["loss"]) == 1
+
+
+def test_another_validation_split_forgets_the_removed_points():
+    session = Session()
+    session.remove_point(0)
+    session.set(validation=40)
+    assert session.settings.removed == []
+    assert len(session.rows()[0]) == 100
+
+
+def test_a_graph_too_large_to_draw_is_refused_with_a_message():
+    session = Session({"hidden": [32, 32]})
+    session.choose_point(0)
+    assert call(session, "frame", index=0)["error"].startswith("cannot draw point 0's graph: ")
+
+
+def test_more_than_32_neurons_in_a_layer_is_refused():
+    assert call(Session(), "set", hidden="33")["error"] == (
+        "hidden layer 1 must have at most 32 neurons, got 33"
+    )

@@ -64,8 +64,10 @@ SCHEDULES = ("constant", "linear", "cosine", "step")
 # output units' make the decision boundary): 24 x 24 is smooth once the page scales it up,
 # and costs a few steps' time in Pyodide (40 x 40 took as long as 5 steps).
 GRID = 24
-MAX_UNITS = 64  # neurons per layer at most: the page draws each one
-MAX_LAYERS = 6
+# At most 4 hidden layers of 32 neurons: the page draws every unit and every weight, and
+# a step of that largest model takes about ten of the demo's.
+MAX_UNITS = 32
+MAX_LAYERS = 4
 MAX_POINTS = 1000  # generated points at most (training + validation)
 
 
@@ -404,6 +406,8 @@ class Session:
         if "dataset" in settings or "points" in settings or "seed" in settings:
             settings.setdefault("added", [])  # other data: its points and removals go
             settings.setdefault("removed", [])
+        if "validation" in settings:  # another split: the removals were of the old one's points
+            settings.setdefault("removed", [])
         new = check_settings(settings, self.settings)
         old, self.settings = self.settings, new
         try:
@@ -575,7 +579,10 @@ class Session:
             from micrograd.viz import step_through
 
             loss, _ = self._point_pass()
-            self._frames = step_through(loss, model=self.model, cluster=True, widget=False)
+            try:
+                self._frames = step_through(loss, model=self.model, cluster=True, widget=False)
+            except ValueError as error:  # a graph too large to draw: say which, and why
+                raise ValueError(f"cannot draw point {self.point}'s graph: {error}") from None
             self._frames_step = self.step
             self.model.zero_grad()
         return self._frames

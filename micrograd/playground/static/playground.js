@@ -494,7 +494,8 @@ export function mount(root, host, options = {}) {
       context.lineWidth = 3;
       context.stroke();
     }
-    planeLegend.textContent = `the class the model gives each place (paler: less sure). Filled dots: ${state.data.train.length} training points; rings: ${state.data.validation.length} validation points.`;
+    const rule = k === 2 ? "class 1 where the output unit's score is > 0" : "the class of the largest score";
+    planeLegend.textContent = `the class the model gives each place (${rule}; paler: less sure). Filled dots: ${state.data.train.length} training points; rings: ${state.data.validation.length} validation points.`;
   }
 
   function drawCurves() {
