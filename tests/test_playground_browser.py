@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
+import json
 import random
 import shutil
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -293,3 +295,17 @@ def test_no_request_leaves_localhost(page: Page, address: str) -> None:
     outside = [url for url in page.requests if not url.startswith(local)]
     assert outside == []
     assert page.errors == []
+
+
+def test_text_in_the_url_is_shown_as_text_and_never_runs(browser: Any, address: str) -> None:
+    trap = '<img src=x onerror="document.title=1">'
+    fragment = json.dumps({"lr": trap})
+    opened = Page(browser, address + "#" + urllib.parse.quote(fragment))
+    try:
+        message = opened.page.locator(".mg-message").inner_text()
+        assert "the settings in the URL were refused: learning rate must be a number" in message
+        assert trap in message
+        assert opened.page.locator(".mg-message img").count() == 0
+        assert opened.page.title() == "micrograd playground"  # the handler never ran
+    finally:
+        opened.page.close()
