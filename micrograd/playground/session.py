@@ -62,7 +62,7 @@ MOMENTUM = 0.9
 SCHEDULES = ("constant", "linear", "cosine", "step")
 # Each unit's output is computed at GRID x GRID points of the plane for its heatmap (the
 # output units' make the decision boundary): 24 x 24 is smooth once the page scales it up,
-# and costs a few steps' time in Pyodide (40 x 40 took as long as 5 steps).
+# and costs about one of the demo's steps in Pyodide (40 x 40 cost three).
 GRID = 24
 # At most 4 hidden layers of 32 neurons: the page draws every unit and every weight, and
 # a step of that largest model takes about ten of the demo's.
@@ -441,7 +441,7 @@ class Session:
             raise ValueError("there are no training points: add some, or reset the data")
         labels = self.labels(classes)
         X_val, y_val = self.validation_rows
-        deadline = None if seconds is None else time.perf_counter() + float(seconds)
+        deadline = None if seconds is None else time.perf_counter() + _number("seconds", seconds)
         record = self.history
 
         def keep(step: int, history: History) -> bool:
