@@ -62,7 +62,7 @@ MOMENTUM = 0.9
 SCHEDULES = ("constant", "linear", "cosine", "step")
 # Each unit's output is computed at GRID x GRID points of the plane for its heatmap (the
 # output units' make the decision boundary): 24 x 24 is smooth once the page scales it up,
-# and costs about one of the demo's steps in Pyodide (40 x 40 cost three).
+# and costs about two of the demo's steps in Pyodide (40 x 40 would cost three times that).
 GRID = 24
 # At most 4 hidden layers of 32 neurons: the page draws every unit and every weight, and
 # a step of that largest model takes about ten of the demo's.
