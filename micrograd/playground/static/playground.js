@@ -230,6 +230,8 @@ export function mount(root, host, options = {}) {
     else if (previous && previous.message) say("");
     if (state.diverged) setPlaying(false);
     draw();
+    const moved = previous && (previous.step !== state.step || previous.run !== state.run);
+    if (moved && !view.playing && view.frame && state.point) refreshFrame();
     for (const listener of listeners) listener(state);
     return state;
   }
@@ -620,6 +622,10 @@ export function mount(root, host, options = {}) {
     svg.setAttribute("width", `${svg.dataset.width * scale}pt`);
     svg.setAttribute("height", `${svg.dataset.height * scale}pt`);
   }
+  // The weights changed: draw the frame shown again, with them (the last, if it is gone).
+  function refreshFrame() {
+    showFrame(view.frame.index).catch(() => showFrame(-1).catch((error) => say(error.message)));
+  }
   const go = (index) => showFrame(index).catch((error) => say(error.message));
   graphPrev.addEventListener("click", () => go(Math.max(0, view.frame.index - 1)));
   graphNext.addEventListener("click", () => go(Math.min(view.frame.count - 1, view.frame.index + 1)));
@@ -636,6 +642,7 @@ export function mount(root, host, options = {}) {
 
   // While playing, the worker trains the next round while this thread draws the last one.
   async function loop() {
+    if (!view.state) await ready; // play pressed before the first state
     let drawn = 0;
     let since = view.curves.loss.length;
     let run = view.state.run;
@@ -660,11 +667,11 @@ export function mount(root, host, options = {}) {
       apply(state);
     }
     // the backprop drawing is of the weights at a step: drawn again once training stops
-    if (view.frame && !graphPanel.hidden) await showFrame(view.frame.index).catch(() => {});
+    if (view.frame && !graphPanel.hidden) refreshFrame();
   }
 
   async function train(steps) {
-    let state = view.state;
+    let state = view.state || (await ready); // a click may come before the first state
     for (let done = 0; done < steps && !state.diverged; ) {
       const chunk = Math.min(steps - done, 50); // the pictures move while a long run trains
       state = apply(await call("train", {
