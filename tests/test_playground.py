@@ -13,7 +13,7 @@ from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam, linear_decay
 from micrograd.playground import Session, default_settings
 from micrograd.playground.session import GRID, check_settings
-from micrograd.train import fit
+from micrograd.train import evaluate, fit
 
 
 def demo_data(points: int = 100, validation: int = 50, seed: int = 1337):
@@ -34,14 +34,15 @@ def test_the_defaults_are_micrograds_demo_and_train_to_fits_loss_exactly():
     history = fit(
         model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=1.0), steps=12,
         schedule=linear_decay(1.0, 0.1, 100), reg=1e-4, progress=False, seed=1337,
-        validation=(X_val, y_val),
     )  # fmt: skip
     session = Session()
     session.train(5)
     session.train(7)  # two calls continue one run
     assert session.history.loss == history.loss
-    assert session.history.val_loss == history.val_loss
     assert session.history.lr == history.lr
+    # the validation points: measured with evaluate after each call's last step
+    assert session.validation[-1] == [12, *evaluate(model, X_val, y_val, "hinge", 1e-4)]
+    assert [v[0] for v in session.validation] == [0, 5, 12]
 
 
 def test_mini_batches_in_several_calls_are_those_of_one_call_of_fit():
@@ -290,3 +291,11 @@ def test_more_than_32_neurons_in_a_layer_is_refused():
     assert call(Session(), "set", hidden="33")["error"] == (
         "hidden layer 1 must have at most 32 neurons, got 33"
     )
+
+
+def test_a_weight_set_by_hand_is_measured_on_the_validation_points_again():
+    session = Session({"hidden": [2]})
+    before = session.validation[-1]
+    session.set_weight("layers.1.neurons.0.b", 3.0)
+    assert len(session.validation) == 1
+    assert session.validation[-1][0] == 0 and session.validation[-1] != before

@@ -29,7 +29,7 @@ from micrograd.data import make_moons, train_test_split
 from micrograd.nn import MLP
 from micrograd.optim import SGD, linear_decay
 from micrograd.playground.session import Session, default_settings
-from micrograd.train import fit
+from micrograd.train import evaluate, fit
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -128,7 +128,8 @@ def fresh(page: Page) -> Page:
 
 def python_run(steps: int) -> tuple[float, float]:
     """micrograd's own run in Python for the page's default settings: the last step's
-    training loss and validation loss, from fit, built here without the playground."""
+    training loss (fit's) and the loss on the validation points after it (evaluate's),
+    built here without the playground."""
     X, y = make_moons(150, noise=0.1, seed=1337)
     X, X_val, y, y_val = train_test_split(X, y, test_size=50, seed=1337)
     model = MLP(2, [16, 16, 1], rng=random.Random(1337))
@@ -143,9 +144,9 @@ def python_run(steps: int) -> tuple[float, float]:
         reg=1e-4,
         progress=False,
         seed=1337,
-        validation=(X_val, [2 * t - 1 for t in y_val]),
     )
-    return history.loss[-1], history.val_loss[-1]
+    val_loss, _ = evaluate(model, X_val, [2 * t - 1 for t in y_val], "hinge", 1e-4)
+    return history.loss[-1], val_loss
 
 
 def test_the_page_trains_to_the_loss_micrograd_computes_in_python(fresh: Page) -> None:

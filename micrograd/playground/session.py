@@ -11,6 +11,7 @@ Python for the same settings and seed, float for float.
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ from micrograd.engine import ACTIVATIONS, LINEAR, Value
 from micrograd.losses import Loss, cross_entropy, hinge
 from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam, Optimizer, Schedule, cosine, linear_decay, step_decay
-from micrograd.train import History, fit
+from micrograd.train import History, evaluate, fit
 
 __all__ = ["Session", "Settings", "DATASETS", "OPTIMIZERS", "SCHEDULES", "default_settings"]
 
@@ -354,12 +355,14 @@ class Session:
         self.schedule = _schedule(s.schedule, s.lr, s.decay_steps)
         self.loss: Loss = hinge if self.classes == 2 else cross_entropy
         self.history = History()
+        self.validation: list[list[float]] = []  # [step, loss, accuracy] on the held-out points
         self.run = getattr(self, "run", 0) + 1  # which run the curves are of: one per reset
         self.message: dict[str, str] | None = None
         self.diverged = False
         self._frames = None
         if self.point is not None and self.point >= len(self.rows()[0]):
             self.point = None
+        self._validate()  # the curve starts at step 0
         return self.state()
 
     def _apply_edits(self, edits: Mapping[str, float]) -> None:
@@ -430,7 +433,9 @@ class Session:
         The steps continue the run: the schedule and the mini-batches go on from the
         optimizer's step count, as in one long call of fit. A step whose loss, gradient
         or update is not finite stops training with a message that names the learning rate.
-        Answers the state (see `state` for `since` and `pictures`).
+        The validation points are measured once, after the last step (micrograd's
+        `evaluate`), not at every step as fit's `validation=` would: that took a third
+        of each step's time in the page. Answers the state (see `state`).
         """
         steps = _integer("steps", steps, 1)
         if self.diverged:
@@ -449,9 +454,6 @@ class Session:
             record.loss.append(history.loss[-1])
             record.lr.append(history.lr[-1])
             record.accuracy.append(history.accuracy[-1])
-            if history.val_loss:
-                record.val_loss.append(history.val_loss[-1])
-                record.val_accuracy.append(history.val_accuracy[-1])
             if record.loss[-1] > DIVERGED * record.loss[0]:  # stop at once, said below
                 return True
             return deadline is not None and time.perf_counter() >= deadline
@@ -471,7 +473,6 @@ class Session:
                 progress=False,
                 seed=s.seed,
                 track_accuracy=True,
-                validation=(X_val, self.labels(y_val)) if X_val else None,
             )
         except FloatingPointError as error:
             self.diverged = True
@@ -489,7 +490,19 @@ class Session:
                     "text": f"training diverged: the loss went from {losses[0]:.4g} to "
                     f"{losses[-1]:.4g}; {smaller_lr(s.lr)}",
                 }
+        self._validate()
         return self.state(since, pictures, run)
+
+    def _validate(self) -> None:
+        """Measure the model on the validation points now: [step, loss, accuracy], with the
+        loss as fit reports it (the L2 penalty included, so that it compares)."""
+        X_val, y_val = self.validation_rows
+        if X_val and (not self.validation or self.validation[-1][0] != self.step):
+            loss, accuracy = evaluate(
+                self.model, X_val, self.labels(y_val), self.loss, self.settings.l2
+            )
+            if math.isfinite(loss):
+                self.validation.append([self.step, loss, accuracy])
 
     @property
     def step(self) -> int:
@@ -540,6 +553,9 @@ class Session:
         if self.step == 0:
             self.settings.edits[str(name)] = x
         self._frames = None
+        if self.validation and self.validation[-1][0] == self.step:  # of the old weights
+            self.validation.pop()
+        self._validate()
         return self.state()
 
     def choose_point(self, index: object = None) -> dict[str, Any]:
@@ -628,15 +644,15 @@ class Session:
             "loss_name": self.loss.__name__,
             "loss": h.loss[-1] if h.loss else None,
             "accuracy": h.accuracy[-1] if h.accuracy else None,
-            "val_loss": h.val_loss[-1] if h.val_loss else None,
-            "val_accuracy": h.val_accuracy[-1] if h.val_accuracy else None,
+            "val_loss": self.validation[-1][1] if self.validation else None,
+            "val_accuracy": self.validation[-1][2] if self.validation else None,
             "lr": h.lr[-1] if h.lr else None,
             "curves": {
                 "since": since,
                 "loss": h.loss[since:],
                 "accuracy": h.accuracy[since:],
-                "val_loss": h.val_loss[since:],
-                "val_accuracy": h.val_accuracy[since:],
+                # [step, loss, accuracy] measured after the steps the page does not have
+                "validation": [v for v in self.validation if not since or v[0] > since],
             },
             "message": self.message,
             "diverged": self.diverged,
