@@ -166,10 +166,11 @@ export function mount(root, host, options = {}) {
   graphZoom.value = "0.5";
   graphZoom.addEventListener("change", () => zoomGraph());
   const graphPicture = element("div", { class: "mg-graph-picture" });
+  const graphHint = element("div", { class: "mg-hint" });
   const graphPanel = element(
     "section", { class: "mg-graph" },
     element("h3", { text: "Backprop, node by node" }),
-    element("div", { class: "mg-hint", text: "the chosen point's loss, drawn by micrograd's draw_dot and stepped as step_through does, with the current weights" }),
+    graphHint,
     element("div", { class: "mg-graph-controls" }, graphPrev, graphSlider, graphNext, graphLast, graphCounter, element("span", { text: "zoom" }), graphZoom),
     graphCaption,
     graphPicture,
@@ -389,6 +390,12 @@ export function mount(root, host, options = {}) {
     drawPlane(state);
     drawCurves();
     graphPanel.hidden = state.point === null;
+    if (state.point) {
+      const free = state.point.loss === 0
+        ? ` Point ${state.point.index} costs nothing now (its loss is 0), so every gradient is 0: click a point near the boundary to see one pass something back.`
+        : "";
+      graphHint.textContent = `point ${state.point.index}'s loss, drawn by micrograd's draw_dot and stepped through as step_through does, with the weights of step ${state.step}.${free}`;
+    }
   }
 
   function drawNetwork(state) {
@@ -677,16 +684,19 @@ export function mount(root, host, options = {}) {
     if (view.frame && !graphPanel.hidden) refreshFrame();
   }
 
+  // Train exactly `steps` steps, in rounds as when playing, so that the numbers and curves
+  // move (and the validation points are measured) as a long run goes; heatmaps at the end.
   async function train(steps) {
     let state = view.state || (await ready); // a click may come before the first state
-    for (let done = 0; done < steps && !state.diverged; ) {
-      const chunk = Math.min(steps - done, 50); // the pictures move while a long run trains
+    const end = state.step + steps;
+    const run = state.run;
+    while (state.step < end && state.run === run && !state.diverged) {
       state = apply(await call("train", {
-        steps: chunk, since: view.curves.loss.length, run: view.state.run, pictures: done + chunk >= steps,
+        steps: end - state.step, seconds: FRAME_SECONDS, since: view.curves.loss.length, run,
+        pictures: false,
       }));
-      done += chunk;
     }
-    return state;
+    return apply(await call("state", { since: view.curves.loss.length, run: state.run }));
   }
 
   playButton.addEventListener("click", () => setPlaying(!view.playing));
