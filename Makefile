@@ -1,10 +1,11 @@
 # The README's commands: `make demo` and `make test` (its quick start), `make lint` and
 # `make format` (style and types), `make clean`. Each but clean creates .venv when absent.
+# `make playground` builds the playground page and serves it (it needs npm, Node.js's).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean playground
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("micrograd needs Python 3.9 or newer" if sys.version_info < (3, 9) else 0)'
@@ -42,6 +43,12 @@ lint: $(VENV)/installed-dev
 format: $(VENV)/installed-dev
 	$(BIN)/python -m ruff format .
 	$(BIN)/python -m ruff check --fix .
+
+# Build the playground page into build/playground/ (playground/build.py: npm ci, micrograd's
+# wheel, Pyodide's files) and serve it on http://127.0.0.1:$(PORT)/ until Ctrl-C.
+PORT ?= 8000
+playground: | $(BIN)/python
+	$(BIN)/python playground/build.py --serve --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache

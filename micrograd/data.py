@@ -22,6 +22,7 @@ __all__ = [
     "make_circles",
     "make_spirals",
     "make_blobs",
+    "make_xor",
     "train_test_split",
     "batches",
     "random_source",
@@ -154,6 +155,20 @@ def make_blobs(
         points.extend(list(centers[k]) for _ in range(size))
         labels.extend([k] * size)
     return _shuffled_with_noise(points, labels, std, rng)
+
+
+def make_xor(n: int = 100, noise: float = 0.1, seed: Seed = 0) -> tuple[Points, list[int]]:
+    """Points spread evenly over the square [-1, 1]², of class 1 where x and y have
+    different signs (the XOR of the signs) and class 0 where they have the same.
+
+    No straight line separates the classes: a model needs a hidden layer. Each point
+    is labelled where it was drawn, then moved by Gaussian noise, as in the other sets.
+    """
+    n = int_at_least("n", n, 1)
+    noise, rng = number_at_least("noise", noise, 0), random_source(seed)
+    points = [[rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)] for _ in range(n)]
+    labels = [int((x < 0) != (y < 0)) for x, y in points]
+    return _shuffled_with_noise(points, labels, noise, rng)
 
 
 def _points(name: str, points: object) -> Points:

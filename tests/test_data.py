@@ -15,10 +15,11 @@ from micrograd.data import (
     make_circles,
     make_moons,
     make_spirals,
+    make_xor,
     train_test_split,
 )
 
-MAKERS = [make_moons, make_circles, make_spirals, make_blobs]
+MAKERS = [make_moons, make_circles, make_spirals, make_blobs, make_xor]
 
 
 @pytest.mark.parametrize("make", MAKERS)
@@ -275,3 +276,10 @@ def test_batches_check_their_arguments_when_called_not_when_iterated():
         batches([[1.0]], [1], batch_size=0)
     with pytest.raises(ValueError, match="same length, got 2 and 1"):
         batches([[1.0], [2.0]], [1], batch_size=1)
+
+
+def test_xor_labels_a_point_1_where_its_coordinates_differ_in_sign():
+    X, y = make_xor(n=200, noise=0.0, seed=3)
+    assert all(label == int((a < 0) != (b < 0)) for (a, b), label in zip(X, y))
+    assert set(y) == {0, 1}
+    assert all(-1.0 <= c <= 1.0 for x in X for c in x)
