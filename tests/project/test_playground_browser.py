@@ -31,7 +31,7 @@ from micrograd.optim import SGD, linear_decay
 from micrograd.playground.session import Session, default_settings
 from micrograd.train import evaluate, fit
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT  # noqa: E402
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Chromium as the project runs it headless: no sandbox (CI runs as root), and nothing of
 # its own on the network, so that every request the test sees is the page's.
