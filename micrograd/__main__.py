@@ -142,7 +142,7 @@ def _demo(args: argparse.Namespace) -> int:
             compile=args.compile,
         )
     except FloatingPointError as error:
-        _fail(f"training diverged ({error}); {_smaller_lr(lr)}")
+        _fail(f"training diverged ({error}); {smaller_lr(lr)}")
         return FAILED
     except KeyboardInterrupt:
         if optimizer.step_count == 0:  # e.g. while --compile traces: keep an earlier model
@@ -161,7 +161,7 @@ def _demo(args: argparse.Namespace) -> int:
     if not math.isfinite(train_loss) or train_loss > DIVERGED * start_loss:
         _fail(
             f"training diverged: the loss on the training points went from "
-            f"{start_loss:.4g} to {train_loss:.4g}; {_smaller_lr(lr)}"
+            f"{start_loss:.4g} to {train_loss:.4g}; {smaller_lr(lr)}"
         )
         return FAILED
     compiling = history.compile_seconds
@@ -190,8 +190,10 @@ def _steps(n: int) -> str:
     return f"{n} step{'s' * (n != 1)}"
 
 
-def _smaller_lr(lr: float) -> str:
-    return f"the learning rate {lr!r} is too large: try a smaller one, e.g. --lr {lr * 0.1:g}"
+def smaller_lr(lr: float, option: str = "--lr ") -> str:
+    """What to try after a run diverged, naming its learning rate: the CLI's `--lr`, or
+    (option="") the playground's learning-rate field."""
+    return f"the learning rate {lr!r} is too large: try a smaller one, e.g. {option}{lr * 0.1:g}"
 
 
 def _check_out_folder(out: str) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build  # noqa: E402  # playground/build.py, beside this file
+
 from micrograd.playground import Session  # noqa: E402
 
 ARGS = [

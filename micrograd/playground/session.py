@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable
 
-from micrograd.__main__ import DECAY, DIVERGED, REG
+from micrograd.__main__ import DECAY, DIVERGED, REG, smaller_lr
 from micrograd._checks import (
     excerpt,
     finite_number,
@@ -236,11 +236,6 @@ def _edits(value: object) -> dict[str, float]:
     if not isinstance(value, Mapping):
         raise TypeError(f"edits must map parameter names to numbers, got {excerpt(value)}")
     return {str(name): _number(f"weight {name}", x) for name, x in value.items()}
-
-
-def smaller_lr(lr: float) -> str:
-    """What to try after a run diverged, naming its learning rate (the CLI's words)."""
-    return f"the learning rate {lr!r} is too large: try a smaller one, e.g. {lr * 0.1:g}"
 
 
 class Session:
@@ -479,7 +474,7 @@ class Session:
             lr = self.optimizer.lr
             self.message = {
                 "kind": "error",
-                "text": f"training diverged ({error}); {smaller_lr(lr)}",
+                "text": f"training diverged ({error}); {smaller_lr(lr, option='')}",
             }
         else:
             losses = record.loss
@@ -488,7 +483,7 @@ class Session:
                 self.message = {
                     "kind": "error",
                     "text": f"training diverged: the loss went from {losses[0]:.4g} to "
-                    f"{losses[-1]:.4g}; {smaller_lr(s.lr)}",
+                    f"{losses[-1]:.4g}; {smaller_lr(s.lr, option='')}",
                 }
         self._validate()
         return self.state(since, pictures, run)

@@ -20,10 +20,10 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ROOT  # noqa: E402
 
 from micrograd.data import make_moons, train_test_split
 from micrograd.nn import MLP
@@ -31,7 +31,6 @@ from micrograd.optim import SGD, linear_decay
 from micrograd.playground.session import Session, default_settings
 from micrograd.train import evaluate, fit
 
-from helpers import ROOT  # noqa: E402
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Chromium as the project runs it headless: no sandbox (CI runs as root), and nothing of
 # its own on the network, so that every request the test sees is the page's.
