@@ -194,6 +194,14 @@ def test_frames_are_step_throughs_with_the_current_weights():
     assert first["engine"] == "nop2"  # laid out in Python: Graphviz only draws it
 
 
+def test_frames_for_the_jupyter_widget_are_svg_rendered_in_python():
+    session = Session({"hidden": [3]}, render=True)
+    session.choose_point(0)
+    answer = call(session, "frame", index=0)
+    assert "error" not in answer, answer
+    assert answer["svg"].lstrip().startswith("<svg") or "<svg" in answer["svg"]
+
+
 def test_frames_need_a_chosen_point():
     assert call(Session(), "frame", index=0) == {
         "error": "choose a training point first: click one"

@@ -8,10 +8,9 @@ node applies the chain rule: each operand's grad gains
 d(result)/d(operand) * result.grad.
 
 This file tells that story for + and *, in reading order: grad mode, the Value,
-how a node is recorded, the backward sweep and the chain-rule step it calls at each
-node; then how any other op makes a node, and the rows of + and *, each rule beside
-its op. The other files (micrograd/engine/__init__.py lists them in reading order)
-hold what a row is, the other ops, your own ops, fused neurons and the lecture's code.
+how a node is recorded, backward() and the chain-rule step it calls at each node,
+the order of the sweep; then how any other op makes a node, and the rows of + and *.
+micrograd/engine/__init__.py lists the other files in the order to read them.
 
 How a node is stored (six slots keep it small and fast; 144 bytes with its float,
 `python benchmarks/run.py memory`, CPython 3.11):
@@ -338,7 +337,69 @@ def _mul_step(node: Value) -> None:
         b.grad += a.data * g
 
 
-# ---- the backward sweep ---------------------------------------------------------------------
+# ---- the chain rule at one node --------------------------------------------------------------
+
+
+def chain_rule(node: Value) -> None:
+    """The chain rule at one node: each parent's grad += d(node)/d(parent) * node.grad.
+
+    This is every row's `step` unless it has one written out for speed: + and *
+    (below), Value.sum and fused neurons (fused.py). Tests pin each of those to
+    this one, bit for bit.
+    """
+    for parent, _, contribution in contributions(node, node.grad):
+        parent.grad += contribution
+
+
+def contributions(node: Value, g: Any, create_graph: bool = False) -> list[tuple[Value, Any, Any]]:
+    """(parent, d(node)/d(parent), the contribution local * g) for each parent that
+    node passes something back to when its gradient is g (Values with create_graph).
+
+    A node whose gradient is 0 passes nothing back: what only it connects to the root
+    (an example behind a hinge that is off) costs nothing, and 0 * an infinite local
+    derivative is not NaN. (Not with create_graph: a 0 can still have a derivative.)
+    """
+    rule = node._rule
+    if rule is None or node._a is None:
+        return []
+    if rule.contributions is not None:  # a node built by hand runs its closure: lecture.py
+        return rule.contributions(node, g, create_graph)
+    if not create_graph and g == 0.0:
+        return []
+    parents, local_grads, slope = rule.local_derivatives(node, create_graph)
+    if slope is None:  # nothing passes back (a fused relu that is off)
+        return []
+    unit_slope = type(slope) is float and slope == 1.0
+    if not unit_slope:
+        g = g * slope  # first, as the elementary graph's activation node does
+    return [
+        (parent, local if unit_slope else local * slope, local * g)
+        for parent, local in zip(parents, local_grads)
+        if local is not None
+    ]
+
+
+def local_derivatives(node: Value, as_values: bool) -> tuple[Sequence[Any], list[Any], Any]:
+    """(parents, d(node)/d(parent) for each, slope 1.0) for a node of one or two operands.
+
+    The derivatives come from the op's rules, applied to the operands' numbers, or
+    with as_values to the operands themselves (Values), so that they have graphs of
+    their own. A derivative of None passes nothing back (a relu that is off).
+    """
+    rule: Op = node._rule  # type: ignore[assignment]  # interior: it has a rule
+    operands = node.operands
+    args = operands if as_values else [x.data if isinstance(x, Value) else x for x in operands]
+    out: Any = node if as_values else node.data
+    parents: list[Value] = []
+    local_grads: list[Any] = []
+    for i, x in enumerate(operands):
+        if isinstance(x, Value):
+            parents.append(x)
+            local_grads.append(rule.derivatives[i](*args, out))
+    return parents, local_grads, 1.0
+
+
+# ---- the order of the sweep: each node before its parents -----------------------------------
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -413,63 +474,7 @@ def depth_first(roots: Sequence[Value], leaves: bool, reset_grads: bool = False)
 _FINISH = object()  # the stack marker of the search above: "the node below is done"
 
 
-def chain_rule(node: Value) -> None:
-    """The chain rule at one node: each parent's grad += d(node)/d(parent) * node.grad.
-
-    This is every row's `step` unless it has one written out for speed: + and *
-    (below), Value.sum and fused neurons (fused.py). Tests pin each of those to
-    this one, bit for bit.
-    """
-    for parent, _, contribution in contributions(node, node.grad):
-        parent.grad += contribution
-
-
-def contributions(node: Value, g: Any, create_graph: bool = False) -> list[tuple[Value, Any, Any]]:
-    """(parent, d(node)/d(parent), the contribution local * g) for each parent that
-    node passes something back to when its gradient is g (Values with create_graph).
-
-    A node whose gradient is 0 passes nothing back: what only it connects to the root
-    (an example behind a hinge that is off) costs nothing, and 0 * an infinite local
-    derivative is not NaN. (Not with create_graph: a 0 can still have a derivative.)
-    """
-    rule = node._rule
-    if rule is None or node._a is None:
-        return []
-    if rule.contributions is not None:  # a node built by hand runs its closure: lecture.py
-        return rule.contributions(node, g, create_graph)
-    if not create_graph and g == 0.0:
-        return []
-    parents, local_grads, slope = rule.local_derivatives(node, create_graph)
-    if slope is None:  # nothing passes back (a fused relu that is off)
-        return []
-    unit_slope = type(slope) is float and slope == 1.0
-    if not unit_slope:
-        g = g * slope  # first, as the elementary graph's activation node does
-    return [
-        (parent, local if unit_slope else local * slope, local * g)
-        for parent, local in zip(parents, local_grads)
-        if local is not None
-    ]
-
-
-def local_derivatives(node: Value, as_values: bool) -> tuple[Sequence[Any], list[Any], Any]:
-    """(parents, d(node)/d(parent) for each, slope 1.0) for a node of one or two operands.
-
-    The derivatives come from the op's rules, applied to the operands' numbers, or
-    with as_values to the operands themselves (Values), so that they have graphs of
-    their own. A derivative of None passes nothing back (a relu that is off).
-    """
-    rule: Op = node._rule  # type: ignore[assignment]  # interior: it has a rule
-    operands = node.operands
-    args = operands if as_values else [x.data if isinstance(x, Value) else x for x in operands]
-    out: Any = node if as_values else node.data
-    parents: list[Value] = []
-    local_grads: list[Any] = []
-    for i, x in enumerate(operands):
-        if isinstance(x, Value):
-            parents.append(x)
-            local_grads.append(rule.derivatives[i](*args, out))
-    return parents, local_grads, 1.0
+# ---- how every other op makes a node ---------------------------------------------------------
 
 
 def apply(row: Op, operands: Sequence[Operand]) -> Any:
@@ -584,15 +589,6 @@ def describe(x: Value | float) -> str:
 
 
 __all__ = [
-    "Value",
-    "Op",
-    "OPS",
-    "ACTIVATIONS",
-    "LINEAR",
-    "no_grad",
-    "enable_grad",
-    "is_grad_enabled",
-    "topological_order",
-    "add",
-    "mul",
-]
+    "Value", "Op", "OPS", "ACTIVATIONS", "LINEAR", "no_grad", "enable_grad", "is_grad_enabled",
+    "topological_order", "add", "mul",
+]  # fmt: skip

@@ -576,7 +576,7 @@ class Session:
         engine = "nop2" if drawing.neato_no_op == 2 else drawing.engine or "dot"
         answer = {"index": k, "count": count, "caption": frames.caption(k), "engine": engine}
         if self.render:
-            from micrograd.render import inline_svg
+            from micrograd.viz.render import inline_svg
 
             answer["svg"] = inline_svg(drawing)
         else:
