@@ -176,7 +176,7 @@ def _methods(row: Op) -> dict[str, Callable[..., Any]]:
         return apply(row, (self, *others))
 
     def reflected(self: Value, other: Operand) -> Value:
-        return apply(row, (other, self))  # a Value operand
+        return apply(row, (other, self))
 
     if row.forward is None:
         return {}  # an op of many operands: fused.py writes its method (Value.sum, Value.dot)

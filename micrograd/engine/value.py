@@ -315,7 +315,7 @@ def _node(data: float, rule: Op, a: Any, b: Any, s: Any = None) -> Value:
 def _add_step(node: Value) -> None:
     # d(a+b)/da = 1, d(a+b)/db = 1: each operand's grad gains the node's grad
     g = node.grad
-    if g == 0.0:  # nothing reached it: it passes nothing back
+    if g == 0.0:  # passes nothing back (also when the lecture's loop calls it: _backward)
         return
     node._a.grad += g
     b = node._b
