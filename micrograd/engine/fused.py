@@ -93,7 +93,8 @@ def _sum_local_derivatives(node: Value, as_values: bool) -> tuple[Sequence[Any],
     return node._a, [1.0] * len(node._a), 1.0  # d(sum)/d(v_i) = 1
 
 
-def _own_parents(node: Value) -> tuple[Value, ...]:
+def own_parents(node: Value) -> tuple[Value, ...]:
+    """The parents of a node that keeps them as a tuple in `_a` (a sum, a hand-built node)."""
     return node._a  # a tuple of Values
 
 
@@ -396,9 +397,9 @@ def _fused_step(node: Value) -> None:
 
 
 def _fused_local_derivatives(node: Value, as_values: bool) -> tuple[Sequence[Any], list[Any], Any]:
-    """(parents, d(s)/d(parent) for each, slope = d(node)/d(s)), s the weighted sum,
-    read from expand(): the slope from the activation's step, each weight's and input's
-    from its `*` step, the bias's from the first `+`."""
+    """(parents, d(s)/d(parent) for each, slope = d(node)/d(s)), s the weighted sum:
+    each weight's and input's from its `*` step of expand(), the bias's from the first
+    `+`; the slope as the forward pass stored it (on Values, the activation's rule again)."""
     steps = expand(node)
     parts = fused_parts(node)
     assert parts is not None  # expand() has checked
@@ -492,7 +493,7 @@ SUM_OP = Op(
     doc="v0 + v1 + ... as one node.",
     step=_sum_step,
     local_derivatives=_sum_local_derivatives,
-    parents=_own_parents,
+    parents=own_parents,
     push_parents=push_each_parent,
 )
 DOT_OP = fused_row(None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from micrograd.engine.fused import push_each_parent
+from micrograd.engine.fused import own_parents, push_each_parent
 from micrograd.engine.op import BY_HAND, Op
 from micrograd.engine.value import Value, contributions
 
@@ -54,15 +54,11 @@ def _hand_written_row(op_text: str) -> Op:
         doc="an op written by hand",
         step=_run_closure,
         local_derivatives=_observed_local_derivatives,
-        parents=_own_parents,
+        parents=own_parents,
         push_parents=push_each_parent,
     )
     row.contributions = _observed_contributions
     return row
-
-
-def _own_parents(node: Value) -> tuple[Value, ...]:
-    return node._a  # the children given, a tuple of Values
 
 
 def _run_closure(node: Value) -> None:
